@@ -1,0 +1,64 @@
+"""Build and run the Veriserve Ray Serve application from a :class:`ServeConfig`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from serving import store
+from serving.config import ServeConfig
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "veriserve"
+
+
+def build_app(cfg: ServeConfig):
+    """Wire the graph: one deployment per family, handles passed to the ingress."""
+    from serving.deployments import FaceService
+    from serving.ingress import Ingress
+
+    face_cfg = cfg.families["face"]
+    face = FaceService.options(
+        num_replicas=face_cfg.replicas,
+        ray_actor_options={"num_cpus": face_cfg.num_cpus},
+        user_config={"thresholds": face_cfg.thresholds, "max_batch_size": face_cfg.max_batch_size},
+    ).bind(face_cfg.model_dump(), store.tracking_uri(cfg.mlflow.tracking_uri), str(store.home()))
+    return Ingress.bind(face, cfg.http.model_dump())
+
+
+def quiet_ray_env() -> None:
+    """Local defaults: no auth token, no usage stats, no dashboard noise."""
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
+def start(cfg: ServeConfig) -> None:
+    """Start (or join) Ray, start Serve on the configured host/port and deploy the app; returns when ready."""
+    import ray
+    from ray import serve
+
+    quiet_ray_env()
+    if not ray.is_initialized():
+        kwargs = {"include_dashboard": False, "log_to_driver": False}
+        if cfg.ray.address:
+            ray.init(address=cfg.ray.address, **kwargs)
+        else:
+            ray.init(num_cpus=cfg.ray.num_cpus, object_store_memory=cfg.ray.object_store_mb * 1024 * 1024, **kwargs)
+    serve.start(http_options={"host": cfg.http.host, "port": cfg.http.port},
+                logging_config={"enable_access_log": False})
+    t0 = time.perf_counter()
+    serve.run(build_app(cfg), name=APP_NAME, route_prefix="/", blocking=False)
+    log.info("Veriserve ready on http://%s:%d in %.1fs", cfg.http.host, cfg.http.port, time.perf_counter() - t0)
+
+
+def stop() -> None:
+    import ray
+    from ray import serve
+
+    try:
+        serve.shutdown()
+    finally:
+        ray.shutdown()

@@ -1,0 +1,255 @@
+"""The ``veriserve`` command line (API.md). Every command has ``--help``; ``--json`` gives machine output."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from models.errors import VeriserveError
+
+app = typer.Typer(help="Veriserve: AI verification model serving.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+models_app = typer.Typer(help="The MLflow model store: register, list, promote.", no_args_is_help=True)
+predict_app = typer.Typer(help="Run a model in-process (no Ray) on local files.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+app.add_typer(predict_app, name="predict")
+
+console = Console()
+err = Console(stderr=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+UriOpt = Annotated[str | None, typer.Option("--tracking-uri", envvar="MLFLOW_TRACKING_URI",
+                                            help="MLflow tracking URI (default: sqlite under ./var).")]
+
+
+def _setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("alembic", "mlflow", "urllib3", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _fail(exc: VeriserveError, as_json: bool) -> None:
+    if as_json:
+        console.print_json(json.dumps({"error": {"code": exc.code, "message": exc.message}}))
+    else:
+        err.print(f"[red]error[/red] ({exc.code}): {exc.message}")
+    raise typer.Exit(2)
+
+
+@app.command()
+def serve(
+    config: Annotated[Path | None, typer.Option(help="Serving config YAML (default: serving/config.yaml).")] = None,
+    host: Annotated[str | None, typer.Option(help="Override http.host.")] = None,
+    port: Annotated[int | None, typer.Option(help="Override http.port.")] = None,
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (e.g. ray://head:10001).",
+                                                envvar="RAY_ADDRESS")] = None,
+    tracking_uri: UriOpt = None,
+) -> None:
+    """Start Ray Serve with every family deployment; stays in the foreground until Ctrl-C."""
+    from serving import app as serving_app
+    from serving.config import load_config
+
+    _setup_logging()
+    try:
+        cfg = load_config(config)
+    except VeriserveError as exc:
+        _fail(exc, False)
+    if host:
+        cfg.http.host = host
+    if port:
+        cfg.http.port = port
+    if address:
+        cfg.ray.address = address
+    if tracking_uri:
+        cfg.mlflow.tracking_uri = tracking_uri
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        with console.status("starting Ray and deploying models…"):
+            serving_app.start(cfg)
+        console.print(f"Veriserve is serving on [bold]http://{cfg.http.host}:{cfg.http.port}[/bold] "
+                      f"(OpenAPI: /docs). Ctrl-C stops it.")
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        console.print("stopping Veriserve…")
+        serving_app.stop()
+
+
+@models_app.command("bootstrap")
+def models_bootstrap(tracking_uri: UriOpt = None, as_json: JsonOpt = False) -> None:
+    """Register the embedded default models and give each the alias ``champion`` (idempotent)."""
+    from rich.progress import Progress
+
+    from serving import store
+    from training.bootstrap import EMBEDDED_DEFAULTS, bootstrap
+
+    _setup_logging()
+    client = store.configure(tracking_uri)
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("registering", total=len(EMBEDDED_DEFAULTS))
+        results = bootstrap(client, progress=lambda name: bar.update(task, advance=1, description=name))
+    if as_json:
+        console.print_json(json.dumps([r.__dict__ for r in results]))
+        return
+    for r in results:
+        state = "registered" if r.created else "already registered"
+        console.print(f"{r.registered} v{r.version}: {state}")
+    console.print(f"store: {store.tracking_uri(tracking_uri)}")
+
+
+@models_app.command("list")
+def models_list(name: Annotated[str | None, typer.Argument(help="Only this registered model.")] = None,
+                tracking_uri: UriOpt = None, as_json: JsonOpt = False) -> None:
+    """Registered versions: name, version, alias, backend, licence."""
+    from serving import store
+
+    try:
+        rows = [v.row() for v in store.list_versions(store.configure(tracking_uri), name)]
+    except VeriserveError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        console.print_json(json.dumps(rows))
+        return
+    table = Table("name", "version", "alias", "model", "backend", "commercial", "licence", "digest")
+    for r in rows:
+        table.add_row(r["name"], r["version"], r["alias"], r["model"], r["backend"],
+                      "yes" if r["commercial_use"] else "no", r["licence"][:60] + ("…" if len(r["licence"]) > 60
+                                                                                  else ""), r["digest"][:12])
+    console.print(table)
+
+
+@models_app.command("promote")
+def models_promote(
+    name: Annotated[str, typer.Argument(help="Registered model, e.g. face-match.")],
+    version: Annotated[str, typer.Argument(help="Version number to point the alias at.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the alias history).")],
+    alias: Annotated[str, typer.Option(help="Alias to move.")] = "champion",
+    user: Annotated[str | None, typer.Option(help="Who (default: the OS user).")] = None,
+    tracking_uri: UriOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Point an alias (default ``champion``) at a version, recording who, when and why."""
+    from mlflow.exceptions import MlflowException
+
+    from serving import store
+
+    try:
+        event = store.set_alias(store.configure(tracking_uri), name, version, alias, reason=reason, user=user)
+    except MlflowException as exc:
+        _fail(VeriserveError(f"cannot promote {name} v{version}: {exc.message}", code="unknown_model"), as_json)
+    console.print_json(json.dumps(event)) if as_json else console.print(
+        f"{name}@{alias} -> v{event['version']} (was {event['previous']})")
+
+
+@models_app.command("history")
+def models_history(name: Annotated[str, typer.Argument(help="Registered model.")],
+                   tracking_uri: UriOpt = None, as_json: JsonOpt = False) -> None:
+    """Every alias change of a registered model: who, when, why."""
+    from mlflow.exceptions import MlflowException
+
+    from serving import store
+
+    try:
+        events = store.alias_history(store.configure(tracking_uri), name)
+    except MlflowException as exc:
+        _fail(VeriserveError(f"no registered model {name!r}: {exc.message}", code="unknown_model"), as_json)
+    if as_json:
+        console.print_json(json.dumps(events))
+        return
+    table = Table("at", "alias", "version", "previous", "user", "reason")
+    for e in events:
+        table.add_row(e["at"], e["alias"], e["version"], str(e["previous"]), e["user"], e["reason"])
+    console.print(table)
+
+
+def _load_local(kind: str, model: str | None, from_store: bool, tracking_uri: str | None):
+    from models.registry import create_model
+
+    if from_store:
+        from serving import store
+
+        return store.load(store.configure(tracking_uri), kind)[0]
+    return create_model(model or f"{kind}-dlib")
+
+
+def _read_image(path: Path, field: str):
+    from models.errors import InvalidImage
+    from models.imageio import decode_image
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidImage(f"{field}: cannot read {path}: {exc.strerror}") from exc
+    return decode_image(data, field=field)
+
+
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Registry model name (default: the dlib one).")]
+StoreOpt = Annotated[bool, typer.Option("--store", help="Load models:/<task>@champion from MLflow instead.")]
+
+
+@predict_app.command("face-detect")
+def predict_face_detect(image: Path, model: ModelOpt = None, from_store: StoreOpt = False,
+                        tracking_uri: UriOpt = None, as_json: JsonOpt = False) -> None:
+    """Detect faces (box, confidence, landmarks) in IMAGE."""
+    from models.face.types import DetectInput
+
+    try:
+        m = _load_local("face-detect", model, from_store, tracking_uri)
+        out = m.predict(DetectInput(image=_read_image(image, "image")))
+    except VeriserveError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        console.print_json(out.model_dump_json())
+        return
+    console.print(f"{len(out.faces)} face(s) in {image.name} ({out.image_width}x{out.image_height} px), "
+                  f"{out.evidence.timings_ms['detect']:.0f} ms, model {m.card.name}")
+    for i, f in enumerate(out.faces):
+        console.print(f"  #{i}: box {[round(v) for v in f.box]} score {f.score:.2f} "
+                      f"{len(f.landmarks)} landmarks ({f.landmark_scheme})")
+
+
+@predict_app.command("face-match")
+def predict_face_match(id_image: Path, live_image: Path, model: ModelOpt = None, from_store: StoreOpt = False,
+                       threshold: Annotated[float | None, typer.Option(help="Cosine threshold override.")] = None,
+                       tracking_uri: UriOpt = None, as_json: JsonOpt = False) -> None:
+    """Compare the face on ID_IMAGE with the face on LIVE_IMAGE."""
+    from models.face.types import MatchInput
+
+    try:
+        m = _load_local("face-match", model, from_store, tracking_uri)
+        if threshold is not None:
+            m.config["threshold"] = threshold
+        out = m.predict(MatchInput(id_image=_read_image(id_image, "id_image"),
+                                   live_image=_read_image(live_image, "live_image")))
+    except VeriserveError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        console.print_json(out.model_dump_json())
+        return
+    verdict = "[green]MATCH[/green]" if out.match else "[red]NO MATCH[/red]"
+    console.print(f"{verdict}  score {out.score:.1f}/100  similarity {out.similarity:.4f} "
+                  f"(threshold {out.threshold}, operating point {out.operating_point})")
+    for reason in out.evidence.reasons:
+        console.print(f"  {reason}")
+    console.print(f"  model {m.card.name} {m.card.version}, weights {m.card.digest[:12]}, "
+                  f"{sum(out.evidence.timings_ms.values()):.0f} ms")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Ray Serve deployments: thin wrappers that load models from the MLflow store and call ``predict``.
+
+One deployment per family. Thresholds and batch size change at runtime through ``reconfigure``.
+Errors come back as values from the batch handler so one bad image never fails its batch-mates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any
+
+import numpy as np
+from ray import serve
+
+from models.face.types import DetectInput, MatchInput
+from serving import store
+from serving.config import FamilyConfig
+
+log = logging.getLogger(__name__)
+
+
+def _model_row(key: str, model, info: store.ModelVersionInfo, alias: str) -> dict[str, Any]:
+    c = model.card
+    return {"role": key, "name": info.registered, "model": c.name, "family": c.family, "task": c.task,
+            "version": info.version, "card_version": c.version, "alias": alias, "backend": c.backend,
+            "licence": c.licence, "commercial_use": c.commercial_use, "digest": c.digest,
+            "thresholds": {k: t.model_dump() for k, t in c.thresholds.items()}}
+
+
+@serve.deployment(name="face")
+class FaceService:
+    """Face detection and 1:1 match, from ``models:/face-detect@champion`` and ``face-match``."""
+
+    def __init__(self, family: dict[str, Any], tracking_uri: str, home: str) -> None:
+        os.environ["VERISERVE_HOME"] = home
+        cfg = FamilyConfig.model_validate(family)
+        client = store.configure(tracking_uri)
+        self.models: dict[str, Any] = {}
+        self.rows: list[dict[str, Any]] = []
+        for key, spec in cfg.models.items():
+            config = dict(spec.config)
+            if key in cfg.thresholds:
+                config["threshold"] = cfg.thresholds[key]
+            model, info = store.load(client, spec.registered, spec.alias, **config)
+            self.models[key] = model
+            self.rows.append(_model_row(key, model, info, spec.alias))
+        self._detect_batch.set_max_batch_size(cfg.max_batch_size)
+        self._detect_batch.set_batch_wait_timeout_s(cfg.batch_wait_timeout_s)
+
+    def reconfigure(self, user_config: dict[str, Any]) -> None:
+        """``{"thresholds": {"match": 0.93}, "max_batch_size": 8}`` — applied without a restart."""
+        for key, value in (user_config.get("thresholds") or {}).items():
+            if key in self.models:
+                self.models[key].config["threshold"] = float(value)
+        if "max_batch_size" in user_config:
+            self._detect_batch.set_max_batch_size(int(user_config["max_batch_size"]))
+
+    def check_health(self) -> None:
+        if not all(m.loaded for m in self.models.values()):
+            raise RuntimeError("a face model is not loaded")
+
+    def model_rows(self) -> list[dict[str, Any]]:
+        return self.rows
+
+    @serve.batch(max_batch_size=4, batch_wait_timeout_s=0.005)
+    async def _detect_batch(self, images: list[np.ndarray]) -> list[tuple[str, Any]]:
+        def run() -> list[tuple[str, Any]]:
+            out = []
+            for image in images:
+                try:
+                    out.append(("ok", self.models["detect"].predict(DetectInput(image=image)).model_dump(mode="json")))
+                except Exception as exc:  # returned, re-raised for this caller only
+                    out.append(("error", exc))
+            return out
+
+        return await asyncio.to_thread(run)
+
+    async def detect(self, image: np.ndarray) -> dict[str, Any]:
+        status, value = await self._detect_batch(image)
+        if status == "error":
+            raise value
+        return value
+
+    async def match(self, id_image: np.ndarray, live_image: np.ndarray) -> dict[str, Any]:
+        inp = MatchInput(id_image=id_image, live_image=live_image)
+        result = await asyncio.to_thread(self.models["match"].predict, inp)
+        return result.model_dump(mode="json")

@@ -1,0 +1,144 @@
+"""The HTTP ingress: FastAPI routes under ``/v1`` that validate input and call family deployments."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from ray import serve
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from models.errors import VeriserveError
+from models.imageio import decode_image
+from serving.config import HttpConfig
+from serving.errors import error_body, status_for, unwrap
+from serving.inputs import read_files
+
+log = logging.getLogger("veriserve.http")
+
+app = FastAPI(
+    title="Veriserve",
+    version="0.1.0",
+    description="AI verification for remote account opening: face, liveness, OCR, speech — with evidence.",
+)
+
+
+def _image_body(*fields: str) -> dict:
+    props_file = {f: {"type": "string", "format": "binary"} for f in fields}
+    props_json = {f"{f}_b64": {"type": "string", "description": "base64-encoded image"} for f in fields}
+    return {"requestBody": {"required": True, "content": {
+        "multipart/form-data": {"schema": {"type": "object", "properties": props_file, "required": list(fields)}},
+        "application/json": {"schema": {"type": "object", "properties": props_json,
+                                        "required": list(props_json)}},
+    }}}
+
+
+def _rid(request: Request) -> str:
+    return getattr(request.state, "request_id", "") or uuid.uuid4().hex
+
+
+@app.middleware("http")
+async def request_context(request: Request, call_next):
+    """Request id, body-size limit and one log line per request (method, path, status, ms: no body)."""
+    request.state.request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+    t0 = time.perf_counter()
+    limit = request.app.state.http.max_body_bytes
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        response = JSONResponse(error_body("payload_too_large", f"request body of {length} bytes exceeds "
+                                           f"the limit of {limit} bytes", request.state.request_id), 413)
+    else:
+        response = await call_next(request)
+    response.headers["x-request-id"] = request.state.request_id
+    log.info("%s %s %s %.1fms rid=%s", request.method, request.url.path, response.status_code,
+             (time.perf_counter() - t0) * 1000, request.state.request_id)
+    return response
+
+
+async def call(method, *args: Any) -> Any:
+    """Await a deployment call, re-raising the deployment's own exception rather than Ray's wrapper."""
+    try:
+        return await method.remote(*args)
+    except Exception as exc:
+        original = unwrap(exc)
+        if isinstance(original, VeriserveError):
+            raise original from None
+        raise
+
+
+@app.exception_handler(VeriserveError)
+@app.exception_handler(Exception)
+async def any_error(request: Request, exc: Exception) -> JSONResponse:
+    status, code, message = status_for(exc)
+    if status >= 500:
+        log.error("rid=%s %s: %s", _rid(request), type(exc).__name__, exc)
+    return JSONResponse(error_body(code, message, _rid(request)), status_code=status)
+
+
+@app.exception_handler(RequestValidationError)
+async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    fields = ", ".join(".".join(str(p) for p in e.get("loc", ())) for e in exc.errors())
+    return JSONResponse(error_body("invalid_input", f"invalid request: {fields}", _rid(request)), 400)
+
+
+@app.exception_handler(StarletteHTTPException)
+async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return JSONResponse(error_body(code, str(exc.detail), _rid(request)), exc.status_code)
+
+
+@serve.deployment(name="ingress", ray_actor_options={"num_cpus": 0})
+@serve.ingress(app)
+class Ingress:
+    """Routes requests to the family deployments passed in as handles."""
+
+    def __init__(self, face, http: dict[str, Any]) -> None:
+        self.face = face
+        self.http = HttpConfig.model_validate(http)
+        app.state.http = self.http
+
+    async def _images(self, request: Request, *fields: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        files, params = await read_files(request, list(fields), max_file_bytes=self.http.max_image_bytes)
+        images = {}
+        for name in fields:
+            images[name] = await asyncio.to_thread(
+                decode_image, files[name], field=name, max_bytes=self.http.max_image_bytes,
+                max_pixels=self.http.max_image_pixels)
+        return images, params
+
+    @app.get("/healthz")
+    async def healthz(self) -> JSONResponse:
+        checks = {}
+        for name, handle in {"face": self.face}.items():
+            try:
+                await asyncio.wait_for(handle.model_rows.remote(), timeout=5)
+                checks[name] = "ok"
+            except Exception as exc:  # a failed or slow deployment is reported, not raised
+                checks[name] = f"unavailable: {type(exc).__name__}"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ok else "degraded", "deployments": checks}, 200 if ok else 503)
+
+    @app.get("/v1/models")
+    async def models(self, request: Request) -> dict:
+        rows = await call(self.face.model_rows)
+        return {"request_id": _rid(request), "models": rows}
+
+    @app.post("/v1/face/detect", openapi_extra=_image_body("image"))
+    async def face_detect(self, request: Request) -> dict:
+        images, _ = await self._images(request, "image")
+        result = await call(self.face.detect, images["image"])
+        return {"request_id": _rid(request), **result}
+
+    @app.post("/v1/face/match", openapi_extra=_image_body("id_image", "live_image"))
+    async def face_match(self, request: Request) -> dict:
+        images, _ = await self._images(request, "id_image", "live_image")
+        result = await call(self.face.match, images["id_image"], images["live_image"])
+        return {"request_id": _rid(request), **result}
+
+

@@ -1,0 +1,1 @@
+"""Training and registration: everything that produces model artifacts and MLflow runs."""

@@ -1,0 +1,98 @@
+"""Register the embedded default models in the MLflow store (``veriserve models bootstrap``).
+
+Each default is logged as a pyfunc model with its weights and card, registered under its task name
+and given the alias ``champion``. Idempotent: a version whose card is already registered is reused.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from models.registry import model_class
+from serving import store
+
+log = logging.getLogger(__name__)
+
+PIP_REQUIREMENTS = ["veriserve"]
+
+
+@dataclass(frozen=True)
+class DefaultModel:
+    registered: str  # MLflow registered model name (the task)
+    model: str  # registry name
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+EMBEDDED_DEFAULTS: list[DefaultModel] = [
+    DefaultModel("face-detect", "face-detect-dlib", {"landmarks": 68}),
+    DefaultModel("face-match", "face-match-dlib"),
+]
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    registered: str
+    version: str
+    created: bool
+
+
+def _stage(card, source: Path, into: Path) -> Path:
+    """Copy the card's weight files and ``card.json`` into a fresh folder."""
+    into.mkdir(parents=True)
+    for w in card.weights:
+        target = into / w.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / w.path, target)
+    card.write(into)
+    return into
+
+
+def register(client, registered: str, model_name: str, config: dict[str, Any], source: Path | None = None,
+             *, reason: str, set_champion: bool = True) -> BootstrapResult:
+    """Log ``model_name`` (weights in ``source`` or its default location) as a version of ``registered``."""
+    import mlflow
+
+    from serving import pyfunc
+
+    model = model_class(model_name)(**config)
+    source = Path(source) if source else model.default_path()
+    card = model.resolve_card(source)  # verifies digests before anything is logged
+    existing = store.find_version(client, registered, card)
+    if existing is not None:
+        if set_champion and not store.has_alias(client, registered):
+            store.set_alias(client, registered, existing.version, reason=reason)
+        return BootstrapResult(registered, existing.version, False)
+    with tempfile.TemporaryDirectory() as tmp, mlflow.start_run(run_name=f"register {model_name}") as run:
+        staged = _stage(card, source, Path(tmp) / store.WEIGHTS_ARTIFACT)
+        mlflow.log_params({"model": model_name, "backend": card.backend, "card_version": card.version,
+                           **{f"config.{k}": v for k, v in config.items()}})
+        mlflow.log_dict(card.model_dump(mode="json"), "card.json")
+        mlflow.set_tags(store.card_tags(card))
+        info = mlflow.pyfunc.log_model(
+            name="model", python_model=pyfunc.__file__, artifacts={store.WEIGHTS_ARTIFACT: str(staged)},
+            registered_model_name=registered, pip_requirements=PIP_REQUIREMENTS,
+            metadata={"veriserve_model": model_name}, await_registration_for=60,
+        )
+        version = str(info.registered_model_version)
+        for k, v in {**store.card_tags(card), "veriserve.run_id": run.info.run_id}.items():
+            client.set_model_version_tag(registered, version, k, v)
+    if set_champion and not store.has_alias(client, registered):
+        store.set_alias(client, registered, version, reason=reason)
+    log.info("registered %s as %s v%s", model_name, registered, version)
+    return BootstrapResult(registered, version, True)
+
+
+def bootstrap(client, *, progress: Callable[[str], None] | None = None) -> list[BootstrapResult]:
+    """Register every embedded default; safe to run any number of times."""
+    results = []
+    for d in EMBEDDED_DEFAULTS:
+        if progress:
+            progress(d.model)
+        results.append(register(client, d.registered, d.model, d.config, reason="bootstrap: embedded default"))
+    return results
