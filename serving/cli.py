@@ -123,12 +123,12 @@ def models_list(name: Annotated[str | None, typer.Argument(help="Only this regis
     if as_json:
         console.print_json(json.dumps(rows))
         return
-    table = Table("name", "version", "alias", "model", "backend", "commercial", "licence", "digest")
+    table = Table("name", "version", "alias", "model", "backend", "commercial use", "digest")
     for r in rows:
         table.add_row(r["name"], r["version"], r["alias"], r["model"], r["backend"],
-                      "yes" if r["commercial_use"] else "no", r["licence"][:60] + ("…" if len(r["licence"]) > 60
-                                                                                  else ""), r["digest"][:12])
+                      "yes" if r["commercial_use"] else "no (see licence)", r["digest"][:12])
     console.print(table)
+    console.print("licences: 'veriserve models list --json' or the model card (card.json) of each version")
 
 
 @models_app.command("promote")

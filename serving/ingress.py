@@ -1,7 +1,5 @@
 """The HTTP ingress: FastAPI routes under ``/v1`` that validate input and call family deployments."""
 
-from __future__ import annotations
-
 import asyncio
 import logging
 import time

@@ -9,8 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 from pathlib import Path
+from typing import Any
 
 import mlflow.models
+import pandas as pd
 import mlflow.pyfunc
 
 from models.base import CARD_FILE, ModelCard
@@ -33,7 +35,9 @@ class VeriservePyfunc(mlflow.pyfunc.PythonModel):
         card = ModelCard.from_file(weights / CARD_FILE)
         self.model = create_model(card.name, weights)
 
-    def predict(self, context, model_input, params=None):
+    def predict(
+        self, context, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         fields = [f for f in self.model.input_type.model_fields]
         rows = model_input.to_dict(orient="records")
         out = []

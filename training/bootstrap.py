@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,14 @@ def _stage(card, source: Path, into: Path) -> Path:
     return into
 
 
+def _signature(model):
+    """Input columns: each image field of the model's input type as base64 text."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    return ModelSignature(inputs=Schema([ColSpec("string", f"{f}_b64") for f in model.input_type.model_fields]))
+
+
 def register(client, registered: str, model_name: str, config: dict[str, Any], source: Path | None = None,
              *, reason: str, set_champion: bool = True) -> BootstrapResult:
     """Log ``model_name`` (weights in ``source`` or its default location) as a version of ``registered``."""
@@ -74,11 +83,14 @@ def register(client, registered: str, model_name: str, config: dict[str, Any], s
                            **{f"config.{k}": v for k, v in config.items()}})
         mlflow.log_dict(card.model_dump(mode="json"), "card.json")
         mlflow.set_tags(store.card_tags(card))
-        info = mlflow.pyfunc.log_model(
-            name="model", python_model=pyfunc.__file__, artifacts={store.WEIGHTS_ARTIFACT: str(staged)},
-            registered_model_name=registered, pip_requirements=PIP_REQUIREMENTS,
-            metadata={"veriserve_model": model_name}, await_registration_for=60,
-        )
+        with warnings.catch_warnings():  # MLflow nags for an input example; ours would be a face photo
+            warnings.simplefilter("ignore", UserWarning)
+            info = mlflow.pyfunc.log_model(
+                name="model", python_model=pyfunc.__file__, artifacts={store.WEIGHTS_ARTIFACT: str(staged)},
+                registered_model_name=registered, pip_requirements=PIP_REQUIREMENTS,
+                metadata={"veriserve_model": model_name}, await_registration_for=60,
+                signature=_signature(model),
+            )
         version = str(info.registered_model_version)
         for k, v in {**store.card_tags(card), "veriserve.run_id": run.info.run_id}.items():
             client.set_model_version_tag(registered, version, k, v)
