@@ -62,6 +62,8 @@ class ModelCard(Record):
     data_provenance: str
     intended_use: str = ""
     preprocessing: dict[str, Any] = Field(default_factory=dict)
+    config: dict[str, Any] = Field(
+        default_factory=dict, description="model configuration the weights were registered with")
     thresholds: dict[str, Threshold] = Field(default_factory=dict)
     metrics: dict[str, float] = Field(default_factory=dict)
     limitations: list[str] = Field(default_factory=list)
@@ -131,6 +133,7 @@ class Model(abc.ABC, Generic[In, Out]):
     """
 
     name: ClassVar[str] = ""
+    missing_hint: ClassVar[str] = "put the weights there or pass another path"
     input_type: ClassVar[type[BaseModel]]
     output_type: ClassVar[type[BaseModel]]
 
@@ -158,7 +161,8 @@ class Model(abc.ABC, Generic[In, Out]):
         """Card for ``path``: its ``card.json`` if present, else :meth:`default_card`; then verified."""
         path = Path(path)
         if not path.is_dir():
-            raise ModelLoadError(f"model {self.name}: weights directory does not exist: {path}")
+            raise ModelLoadError(f"model {self.name}: weights directory does not exist: {path} — "
+                                 f"{self.missing_hint}; nothing is downloaded")
         card_file = path / CARD_FILE
         card = ModelCard.from_file(card_file) if card_file.is_file() else self.default_card(path)
         if card.name != self.name:

@@ -48,7 +48,8 @@ def decode_image(
     except (PayloadTooLarge, InvalidImage):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise PayloadTooLarge(f"{field}: image too large to decode safely") from exc
+        raise PayloadTooLarge(f"{field}: image dimensions exceed the limit of {max_pixels} pixels "
+                              f"(decompression bomb guard)") from exc
     except UnidentifiedImageError as exc:
         raise InvalidImage(f"{field}: not a recognised image format") from exc
     except (OSError, ValueError, SyntaxError) as exc:  # truncated or corrupt data

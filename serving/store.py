@@ -196,4 +196,4 @@ def load(client, name: str, alias: str = CHAMPION, **config):
     info = get_by_alias(client, name, alias)
     path = download(client, info)
     card = ModelCard.from_file(path / CARD_FILE)
-    return create_model(card.name, path, **config), info
+    return create_model(card.name, path, **{**card.config, **config}), info

@@ -52,7 +52,7 @@ def card_for(
     """The card for ``backend`` weights at ``path``. dlib weights are pinned to known digests;
     an insightface pack without a ``card.json`` is pinned to the files present now."""
     common = {"name": name, "family": "face", "task": task, "thresholds": thresholds or {},
-              "metrics": metrics or {}}
+              "metrics": metrics or {}, "config": {k: v for k, v in config.items() if k != "threshold"}}
     if backend == "dlib":
         landmarks = config.get("landmarks", 68)
         files = dl.DlibFaces.weight_files(landmarks)

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from models.base import Model, ModelCard
 from models.evidence import Evidence, ModelRef
-from models.face import backends
+from models.face import backends, insightface_backend
 from models.face.types import DetectInput, DetectOutput
 from models.imageio import check_array
 from models.registry import register_model
@@ -55,3 +55,4 @@ class DlibFaceDetect(FaceDetect):
 class InsightFaceDetect(FaceDetect):
     name = "face-detect-insightface"
     backend = "insightface"
+    missing_hint = insightface_backend.MISSING_HINT

@@ -24,6 +24,8 @@ LICENCE = (
     "insightface pretrained model packs: non-commercial research use only (insightface model zoo terms); "
     "a commercial deployment needs weights the operator is licensed to use"
 )
+MISSING_HINT = ("copy an insightface pack there (e.g. buffalo_l with det_10g.onnx and w600k_r50.onnx) "
+                "or set VERISERVE_INSIGHTFACE_DIR")
 _KEYPOINT_NAMES = ("eye_left", "eye_right", "nose", "mouth_left", "mouth_right")
 
 
@@ -49,8 +51,7 @@ def role_files(pack_dir: Path, files: dict[str, str | None]) -> dict[str, Path]:
     """Map each configured role to its file in ``pack_dir``; raise naming any path that is missing."""
     if not pack_dir.is_dir():
         raise ModelLoadError(
-            f"insightface model pack directory not found: {pack_dir} — copy the pack (e.g. buffalo_l with "
-            f"det_10g.onnx and w600k_r50.onnx) there, or set VERISERVE_INSIGHTFACE_DIR; nothing is downloaded"
+            f"insightface model pack directory not found: {pack_dir} — {MISSING_HINT}; nothing is downloaded"
         )
     out = {}
     for role, name in files.items():

@@ -17,7 +17,7 @@ import numpy as np
 from models.base import Model, ModelCard, Threshold
 from models.errors import InvalidInput, MultipleFaces, NoFace
 from models.evidence import AppliedThreshold, Evidence, ModelRef
-from models.face import backends
+from models.face import backends, insightface_backend
 from models.face.types import Face, MatchInput, MatchOutput
 from models.imageio import check_array
 from models.registry import register_model
@@ -65,8 +65,11 @@ class FaceMatch(Model[MatchInput, MatchOutput]):
 
     def default_card(self, path: Path) -> ModelCard:
         config = {**self.config, "landmarks": 5}
+        threshold = self.default_threshold
+        if "threshold" in self.config:
+            threshold = Threshold(value=float(self.config["threshold"]), source="configured at registration")
         return backends.card_for(name=self.name, task="face-match", backend=self.backend, path=path,
-                                 config=config, thresholds={"match": self.default_threshold})
+                                 config=config, thresholds={"match": threshold})
 
     def load(self, path: str | Path) -> None:
         card = self.resolve_card(path)
@@ -134,4 +137,5 @@ class DlibFaceMatch(FaceMatch):
 class InsightFaceMatch(FaceMatch):
     name = "face-match-insightface"
     backend = "insightface"
+    missing_hint = insightface_backend.MISSING_HINT
     default_threshold = INSIGHTFACE_THRESHOLD
