@@ -43,7 +43,7 @@ def _rid(request: Request) -> str:
 
 @app.middleware("http")
 async def request_context(request: Request, call_next):
-    """Request id, body-size limit and one log line per request (method, path, status, ms: no body)."""
+    """Request id (Serve's x-request-id), body-size limit, one log line per request (never a body)."""
     request.state.request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
     t0 = time.perf_counter()
     limit = request.app.state.http.max_body_bytes
@@ -53,7 +53,7 @@ async def request_context(request: Request, call_next):
                                            f"the limit of {limit} bytes", request.state.request_id), 413)
     else:
         response = await call_next(request)
-    response.headers["x-request-id"] = request.state.request_id
+    # Ray Serve's proxy puts the same id in the x-request-id response header
     log.info("%s %s %s %.1fms rid=%s", request.method, request.url.path, response.status_code,
              (time.perf_counter() - t0) * 1000, request.state.request_id)
     return response

@@ -64,7 +64,8 @@ async def read_files(request: Request, names: list[str], *, optional: tuple[str,
         )
     missing = [n for n in names if n not in files]
     if missing:
-        got = sorted(set(files) | set(params) | set(params.pop("_unknown_files", [])))
+        unknown = params.pop("_unknown_files", [])
+        got = sorted(set(files) | set(params) | set(unknown))
         raise InvalidInput(
             f"missing field(s): {', '.join(missing)} (file upload) or {', '.join(m + '_b64' for m in missing)} "
             f"(JSON); received: {', '.join(got) or 'nothing'}"

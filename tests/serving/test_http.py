@@ -1,0 +1,165 @@
+"""Ray Serve over real HTTP on 127.0.0.1: endpoints, both input encodings, and bad input -> 4xx."""
+
+from __future__ import annotations
+
+import base64
+import glob
+import socket
+
+import httpx
+import pytest
+
+from tests.conftest import jpeg_bytes, png_bytes, rgb
+
+pytestmark = pytest.mark.slow
+
+MAX_BODY = 8 * 1024 * 1024
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    from serving import app as serving_app
+    from serving import store
+    from serving.config import load_config
+    from training.bootstrap import bootstrap
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("VERISERVE_HOME", str(tmp_path_factory.mktemp("serve_home")))
+    mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+    bootstrap(store.configure())
+    cfg = load_config()
+    cfg.http.port = _free_port()
+    cfg.http.max_body_bytes = MAX_BODY
+    cfg.ray.num_cpus = 2
+    serving_app.start(cfg)
+    yield f"http://127.0.0.1:{cfg.http.port}"
+    serving_app.stop()
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def http(base_url):
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        yield client
+
+
+def _files(**images: bytes) -> dict:
+    return {k: (f"{k}.jpg", v, "image/jpeg") for k, v in images.items()}
+
+
+def _error(resp, status: int, code: str) -> dict:
+    assert resp.status_code == status, resp.text
+    body = resp.json()
+    assert body["error"]["code"] == code, body
+    assert body["error"]["request_id"] == resp.headers["x-request-id"]
+    assert "Traceback" not in resp.text
+    return body["error"]
+
+
+def test_health_and_models(http):
+    health = http.get("/healthz").json()
+    assert health == {"status": "ok", "deployments": {"face": "ok"}}
+    rows = http.get("/v1/models").json()["models"]
+    by_name = {r["name"]: r for r in rows}
+    assert set(by_name) == {"face-detect", "face-match"}
+    for r in rows:
+        assert r["alias"] == "champion" and r["backend"] == "dlib" and r["version"] == "1"
+        assert r["licence"] and len(r["digest"]) == 64
+    assert by_name["face-match"]["thresholds"]["match"]["value"] == 0.92
+
+
+def test_openapi_documents_the_endpoints(http):
+    paths = http.get("/openapi.json").json()["paths"]
+    assert {"/healthz", "/v1/models", "/v1/face/detect", "/v1/face/match"} <= set(paths)
+    body = paths["/v1/face/match"]["post"]["requestBody"]["content"]
+    assert {"multipart/form-data", "application/json"} <= set(body)
+
+
+def test_detect_multipart(http, photo_paths):
+    resp = http.post("/v1/face/detect", files=_files(image=photo_paths["t1"].read_bytes()))
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert len(body["faces"]) == 6 and body["request_id"] == resp.headers["x-request-id"]
+    assert len(body["faces"][0]["box"]) == 4 and len(body["faces"][0]["landmarks"]) == 68
+    assert body["evidence"]["models"][0]["name"] == "face-detect-dlib"
+
+
+def test_match_multipart_and_json(http, t1_crops):
+    a, b = jpeg_bytes(t1_crops[0]), jpeg_bytes(t1_crops[3])
+    same = http.post("/v1/face/match", files=_files(id_image=a, live_image=jpeg_bytes(t1_crops[0], 70)))
+    assert same.status_code == 200, same.text
+    s = same.json()
+    assert s["match"] and s["score"] >= 60 and s["threshold"] == 0.92
+    assert s["operating_point"] == {"lfw_accuracy": 0.9938}
+    ev = s["evidence"]
+    assert ev["models"][0]["name"] == "face-match-dlib" and ev["thresholds"][0]["value"] == 0.92
+    assert ev["reasons"] and ev["timings_ms"]
+    diff = http.post("/v1/face/match", json={"id_image_b64": base64.b64encode(a).decode(),
+                                             "live_image_b64": base64.b64encode(b).decode()})
+    assert diff.status_code == 200, diff.text
+    assert not diff.json()["match"] and diff.json()["score"] < 60
+
+
+def test_shipped_portraits_match_only_themselves(http, photo_paths):
+    grace = jpeg_bytes(rgb(photo_paths["grace"]))
+    hanks = png_bytes(rgb(photo_paths["hanks"]))
+    assert http.post("/v1/face/match", files=_files(id_image=grace, live_image=grace)).json()["match"]
+    assert not http.post("/v1/face/match", files=_files(id_image=grace, live_image=hanks)).json()["match"]
+
+
+def test_bad_inputs_get_4xx_and_the_service_keeps_serving(http, photo_paths, t1_crops, bomb_png, no_face_image):
+    good = jpeg_bytes(t1_crops[1])
+    truncated = good[: len(good) // 2]
+    cases = [
+        (dict(files=_files(image=b"")), 400, "invalid_image"),
+        (dict(files=_files(image=b"this is not an image at all")), 400, "invalid_image"),
+        (dict(files=_files(image=truncated)), 400, "invalid_image"),
+        (dict(files={"image": ("bomb.png", bomb_png, "image/png")}), 413, "payload_too_large"),
+        (dict(files=_files(picture=good)), 400, "invalid_input"),
+        (dict(content=b"{not json", headers={"content-type": "application/json"}), 400, "invalid_json"),
+        (dict(json={"image_b64": "***not base64***"}), 400, "invalid_image"),
+        (dict(json=["a", "list"]), 400, "invalid_json"),
+        (dict(content=b"raw", headers={"content-type": "text/plain"}), 400, "invalid_input"),
+        (dict(files=_files(image=b"\0" * (MAX_BODY + 1))), 413, "payload_too_large"),
+    ]
+    for kwargs, status, code in cases:
+        err = _error(http.post("/v1/face/detect", **kwargs), status, code)
+        assert err["message"]
+    wrong = _error(http.post("/v1/face/match", files=_files(id=good, live=good)), 400, "invalid_input")
+    assert "id_image" in wrong["message"] and "received: id, live" in wrong["message"]
+    no_face = _error(http.post("/v1/face/match", files=_files(id_image=good, live_image=png_bytes(no_face_image))),
+                     422, "no_face")
+    assert "live_image" in no_face["message"]
+    two = _error(http.post("/v1/face/match", files=_files(id_image=photo_paths["t1"].read_bytes(),
+                                                           live_image=good)), 422, "multiple_faces")
+    assert "id_image" in two["message"]
+    _error(http.get("/v1/no-such-endpoint"), 404, "not_found")
+    _error(http.get("/v1/face/match"), 405, "method_not_allowed")
+    # still serving, same replica
+    ok = http.post("/v1/face/match", files=_files(id_image=good, live_image=good))
+    assert ok.status_code == 200 and ok.json()["match"]
+    assert http.get("/healthz").json()["status"] == "ok"
+
+
+def test_images_never_reach_the_logs(http, t1_crops):
+    import ray
+
+    payload = base64.b64encode(jpeg_bytes(t1_crops[4])).decode()
+    http.post("/v1/face/match", json={"id_image_b64": payload, "live_image_b64": "broken"})
+    http.post("/v1/face/detect", json={"image_b64": payload})
+    logs_dir = ray._private.worker._global_node.get_logs_dir_path()
+    files = glob.glob(f"{logs_dir}/**/*", recursive=True)
+    assert files
+    marker = payload[100:160]
+    for path in files:
+        try:
+            with open(path, errors="ignore") as fh:
+                assert marker not in fh.read(), path
+        except IsADirectoryError:
+            continue
