@@ -23,8 +23,9 @@ predict_app = typer.Typer(help="Run a model in-process (no Ray) on local files."
 app.add_typer(models_app, name="models")
 app.add_typer(predict_app, name="predict")
 
-console = Console()
-err = Console(stderr=True)
+# Pipes and CI get a wide console so tables are not squeezed to 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 UriOpt = Annotated[str | None, typer.Option("--tracking-uri", envvar="MLFLOW_TRACKING_URI",

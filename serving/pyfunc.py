@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import mlflow.models
-import pandas as pd
 import mlflow.pyfunc
+import pandas as pd
 
 from models.base import CARD_FILE, ModelCard
 from models.errors import InvalidImage, InvalidInput

@@ -55,7 +55,7 @@ def test_aligned_crop_is_square_and_level(photo_paths, matcher):
     assert chip.shape == (150, 150, 3)
     again = matcher.faces.detect(chip)
     assert len(again) == 1
-    (lx, ly), (rx, ry) = again[0].keypoints["eye_left"], again[0].keypoints["eye_right"]
+    (_, ly), (_, ry) = again[0].keypoints["eye_left"], again[0].keypoints["eye_right"]
     assert abs(ly - ry) < 6  # eyes level after alignment
 
 

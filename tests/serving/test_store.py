@@ -10,8 +10,8 @@ import pytest
 from models.errors import ModelNotFound
 from models.face.types import MatchInput
 from serving import store
-from training.bootstrap import EMBEDDED_DEFAULTS, bootstrap, register
 from tests.conftest import jpeg_bytes
+from training.bootstrap import EMBEDDED_DEFAULTS, bootstrap, register
 
 
 @pytest.fixture(scope="module")

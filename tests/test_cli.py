@@ -1,0 +1,88 @@
+"""The ``veriserve`` console script, run as a user would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import jpeg_bytes
+
+VERISERVE = shutil.which("veriserve", path=str(Path(sys.executable).parent)) or "veriserve"
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([VERISERVE, *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def crops_on_disk(tmp_path_factory, t1_crops) -> list[Path]:
+    d = tmp_path_factory.mktemp("crops")
+    paths = []
+    for i, crop in enumerate(t1_crops[:2]):
+        p = d / f"person{i}.jpg"
+        p.write_bytes(jpeg_bytes(crop))
+        paths.append(p)
+    return paths
+
+
+def test_help_lists_the_commands():
+    out = run("--help").stdout
+    for cmd in ("serve", "models", "predict"):
+        assert cmd in out
+    assert "face-match" in run("predict", "--help").stdout
+
+
+def test_predict_face_match_readable_and_json(crops_on_disk):
+    a, b = crops_on_disk
+    same = run("predict", "face-match", str(a), str(a))
+    assert same.returncode == 0, same.stderr
+    assert "MATCH" in same.stdout and "NO MATCH" not in same.stdout and "score" in same.stdout
+    diff = json.loads(run("predict", "face-match", str(a), str(b), "--json").stdout)
+    assert diff["match"] is False and diff["score"] < 60
+    assert diff["evidence"]["models"][0]["name"] == "face-match-dlib"
+
+
+def test_predict_face_detect(photo_paths):
+    out = run("predict", "face-detect", str(photo_paths["t1"]), "--json")
+    assert out.returncode == 0, out.stderr
+    assert len(json.loads(out.stdout)["faces"]) == 6
+    assert "6 face(s)" in run("predict", "face-detect", str(photo_paths["t1"])).stdout
+
+
+def test_predict_bad_input_is_a_clear_error(tmp_path, crops_on_disk):
+    garbage = tmp_path / "garbage.jpg"
+    garbage.write_bytes(b"no image here")
+    out = run("predict", "face-match", str(garbage), str(crops_on_disk[0]))
+    assert out.returncode == 2 and "invalid_image" in out.stderr and "Traceback" not in out.stderr
+    missing = run("predict", "face-detect", str(tmp_path / "nope.jpg"), "--json")
+    assert missing.returncode == 2 and json.loads(missing.stdout)["error"]["code"] == "invalid_image"
+    unknown = run("predict", "face-match", str(crops_on_disk[0]), str(crops_on_disk[0]), "--model", "nope")
+    assert unknown.returncode == 2 and "unknown_model" in unknown.stderr
+
+
+def test_models_bootstrap_list_promote_history(tmp_path):
+    env = {"VERISERVE_HOME": str(tmp_path / "home"), "MLFLOW_TRACKING_URI": ""}
+    first = run("models", "bootstrap", "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    assert all(r["created"] for r in json.loads(first.stdout))
+    again = json.loads(run("models", "bootstrap", "--json", env=env).stdout)
+    assert not any(r["created"] for r in again)
+    rows = json.loads(run("models", "list", "--json", env=env).stdout)
+    assert {(r["name"], r["version"], r["alias"], r["backend"]) for r in rows} == {
+        ("face-detect", "1", "champion", "dlib"), ("face-match", "1", "champion", "dlib")}
+    assert "face-match" in run("models", "list", env=env).stdout
+    promoted = run("models", "promote", "face-match", "1", "--reason", "re-affirm", "--user", "alice", env=env)
+    assert promoted.returncode == 0, promoted.stderr
+    history = json.loads(run("models", "history", "face-match", "--json", env=env).stdout)
+    assert history[-1]["user"] == "alice" and history[-1]["reason"] == "re-affirm"
+    bad = run("models", "promote", "face-match", "9", "--reason", "x", env=env)
+    assert bad.returncode == 2 and "unknown_model" in bad.stderr
+    assert run("models", "list", "nothing-here", env=env).returncode == 2
+    assert (tmp_path / "home" / "mlflow.db").is_file()
