@@ -38,6 +38,7 @@ class FaceService:
         cfg = FamilyConfig.model_validate(family)
         client = store.configure(tracking_uri)
         self.models: dict[str, Any] = {}
+        self.base_config: dict[str, dict[str, Any]] = {}
         self.rows: list[dict[str, Any]] = []
         for key, spec in cfg.models.items():
             config = dict(spec.config)
@@ -45,15 +46,24 @@ class FaceService:
                 config["threshold"] = cfg.thresholds[key]
             model, info = store.load(client, spec.registered, spec.alias, **config)
             self.models[key] = model
+            self.base_config[key] = dict(model.config)
             self.rows.append(_model_row(key, model, info, spec.alias))
         self._detect_batch.set_max_batch_size(cfg.max_batch_size)
         self._detect_batch.set_batch_wait_timeout_s(cfg.batch_wait_timeout_s)
 
     def reconfigure(self, user_config: dict[str, Any]) -> None:
-        """``{"thresholds": {"match": 0.93}, "max_batch_size": 8}`` — applied without a restart."""
-        for key, value in (user_config.get("thresholds") or {}).items():
-            if key in self.models:
-                self.models[key].config["threshold"] = float(value)
+        """``{"thresholds": {"match": 0.93}, "max_batch_size": 8}`` — applied without a restart.
+        A model left out of ``thresholds`` goes back to the threshold on its card."""
+        thresholds = user_config.get("thresholds") or {}
+        unknown = set(thresholds) - set(self.models)
+        if unknown:
+            raise ValueError(f"thresholds for unknown face models: {sorted(unknown)}")
+        for key, model in self.models.items():
+            config = {k: v for k, v in self.base_config[key].items() if k != "threshold"}
+            if key in thresholds:
+                config["threshold"] = float(thresholds[key])
+            model.config = config
+        log.info("face thresholds: %s", thresholds or "as on the model cards")
         if "max_batch_size" in user_config:
             self._detect_batch.set_max_batch_size(int(user_config["max_batch_size"]))
 

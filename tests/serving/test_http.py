@@ -163,3 +163,24 @@ def test_images_never_reach_the_logs(http, t1_crops):
                 assert marker not in fh.read(), path
         except IsADirectoryError:
             continue
+
+
+def test_threshold_reconfigured_at_runtime(http, base_url, t1_crops):
+    from ray import serve
+
+    from serving.app import APP_NAME, build_app
+    from serving.config import load_config
+
+    a, b = jpeg_bytes(t1_crops[0]), jpeg_bytes(t1_crops[0], 60)
+    assert http.post("/v1/face/match", files=_files(id_image=a, live_image=b)).json()["match"]
+    cfg = load_config()
+    cfg.http.max_body_bytes = MAX_BODY
+    cfg.families["face"].thresholds = {"match": 0.9999}
+    serve.run(build_app(cfg), name=APP_NAME, route_prefix="/")  # only user_config changed: reconfigure()
+    strict = http.post("/v1/face/match", files=_files(id_image=a, live_image=b)).json()
+    assert strict["threshold"] == 0.9999 and not strict["match"]
+    assert strict["evidence"]["thresholds"][0]["source"] == "configured by operator"
+    cfg.families["face"].thresholds = {}
+    serve.run(build_app(cfg), name=APP_NAME, route_prefix="/")
+    back = http.post("/v1/face/match", files=_files(id_image=a, live_image=b)).json()
+    assert back["match"] and back["threshold"] == 0.92
