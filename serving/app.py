@@ -6,12 +6,14 @@ import logging
 import os
 import time
 
+from models.errors import InvalidInput
 from serving import store
 from serving.config import ServeConfig
 
 log = logging.getLogger(__name__)
 
 APP_NAME = "veriserve"
+KNOWN_FAMILIES = {"face"}
 
 
 def build_app(cfg: ServeConfig):
@@ -35,12 +37,25 @@ def quiet_ray_env() -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
+def preflight(cfg: ServeConfig) -> None:
+    """Fail fast, before Ray starts, when a configured model has no version under its alias."""
+    unknown = set(cfg.families) - KNOWN_FAMILIES
+    if unknown or "face" not in cfg.families:
+        raise InvalidInput(f"config families must include 'face' and only {sorted(KNOWN_FAMILIES)}; "
+                           f"got {sorted(cfg.families)}")
+    client = store.configure(cfg.mlflow.tracking_uri)
+    for family in cfg.families.values():
+        for spec in family.models.values():
+            store.get_by_alias(client, spec.registered, spec.alias)
+
+
 def start(cfg: ServeConfig) -> None:
     """Start (or join) Ray, start Serve on the configured host/port and deploy the app; returns when ready."""
     import ray
     from ray import serve
 
     quiet_ray_env()
+    preflight(cfg)
     if not ray.is_initialized():
         kwargs = {"include_dashboard": False, "log_to_driver": False}
         if cfg.ray.address:

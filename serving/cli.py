@@ -76,6 +76,10 @@ def serve(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        serving_app.preflight(cfg)
+    except VeriserveError as exc:
+        _fail(exc, False)
+    try:
         with console.status("starting Ray and deploying models…"):
             serving_app.start(cfg)
         console.print(f"Veriserve is serving on [bold]http://{cfg.http.host}:{cfg.http.port}[/bold] "

@@ -86,3 +86,22 @@ def test_models_bootstrap_list_promote_history(tmp_path):
     assert bad.returncode == 2 and "unknown_model" in bad.stderr
     assert run("models", "list", "nothing-here", env=env).returncode == 2
     assert (tmp_path / "home" / "mlflow.db").is_file()
+
+
+def test_serve_without_bootstrap_says_what_to_do(tmp_path):
+    out = run("serve", "--port", "8799", env={"VERISERVE_HOME": str(tmp_path / "empty"), "MLFLOW_TRACKING_URI": ""})
+    assert out.returncode == 2
+    assert "unknown_model" in out.stderr and "veriserve models bootstrap" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_serve_with_a_broken_config_is_a_clear_error(tmp_path):
+    bad = tmp_path / "serve.yaml"
+    bad.write_text("http: {port: not-a-number}\nfamilies: {}\n")
+    out = run("serve", "--config", str(bad))
+    assert out.returncode == 2 and "invalid config" in out.stderr and "port" in out.stderr
+
+    nofamily = tmp_path / "nofamily.yaml"
+    nofamily.write_text("families: {}\n")
+    out = run("serve", "--config", str(nofamily))
+    assert out.returncode == 2 and "must include 'face'" in out.stderr
