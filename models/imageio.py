@@ -6,6 +6,8 @@ allocates its full size. EXIF orientation is applied, alpha is dropped, output i
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import warnings
 
@@ -55,6 +57,18 @@ def decode_image(
     except (OSError, ValueError, SyntaxError) as exc:  # truncated or corrupt data
         raise InvalidImage(f"{field}: corrupt or truncated image ({type(exc).__name__})") from exc
     return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
+
+
+def decode_base64(value: object, *, field: str = "image") -> bytes:
+    """Bytes from a base64 string (a ``data:`` URL prefix is tolerated); errors name ``<field>_b64``."""
+    if not isinstance(value, str):
+        raise InvalidImage(f"{field}_b64: expected a base64 string")
+    if value.startswith("data:") and "," in value:
+        value = value.split(",", 1)[1]
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidImage(f"{field}_b64: not valid base64") from exc
 
 
 def check_array(image: object, *, field: str = "image") -> np.ndarray:

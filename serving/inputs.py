@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Any
 
 from starlette.requests import Request
 
-from models.errors import InvalidImage, InvalidInput, PayloadTooLarge
-
-
-def _b64(value: Any, field: str) -> bytes:
-    if not isinstance(value, str):
-        raise InvalidImage(f"{field}_b64: expected a base64 string")
-    if value.startswith("data:") and "," in value:  # tolerate data URLs
-        value = value.split(",", 1)[1]
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidImage(f"{field}_b64: not valid base64") from exc
+from models.errors import InvalidInput, PayloadTooLarge
+from models.imageio import decode_base64
 
 
 async def read_files(request: Request, names: list[str], *, optional: tuple[str, ...] = (),
@@ -54,7 +42,7 @@ async def read_files(request: Request, names: list[str], *, optional: tuple[str,
             raise InvalidInput("JSON body must be an object", code="invalid_json")
         for key, value in body.items():
             if key.endswith("_b64") and key[:-4] in wanted:
-                files[key[:-4]] = _b64(value, key[:-4])
+                files[key[:-4]] = decode_base64(value, field=key[:-4])
             else:
                 params[key] = value
     else:

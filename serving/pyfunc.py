@@ -6,8 +6,6 @@ one row per request; output: one JSON-ready dict per row (the typed result).
 
 from __future__ import annotations
 
-import base64
-import binascii
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +14,8 @@ import mlflow.pyfunc
 import pandas as pd
 
 from models.base import CARD_FILE, ModelCard
-from models.errors import InvalidImage, InvalidInput
-from models.imageio import decode_image
-
-
-def decode_b64(value: str, field: str) -> bytes:
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError, TypeError) as exc:
-        raise InvalidImage(f"{field}_b64: not valid base64") from exc
+from models.errors import InvalidInput
+from models.imageio import decode_base64, decode_image
 
 
 class VeriservePyfunc(mlflow.pyfunc.PythonModel):
@@ -45,7 +36,8 @@ class VeriservePyfunc(mlflow.pyfunc.PythonModel):
             missing = [f"{f}_b64" for f in fields if f"{f}_b64" not in row]
             if missing:
                 raise InvalidInput(f"missing column(s): {', '.join(missing)}")
-            inp = self.model.input_type(**{f: decode_image(decode_b64(row[f"{f}_b64"], f), field=f) for f in fields})
+            images = {f: decode_image(decode_base64(row[f"{f}_b64"], field=f), field=f) for f in fields}
+            inp = self.model.input_type(**images)
             out.append(self.model.predict(inp).model_dump(mode="json"))
         return out
 
