@@ -81,7 +81,7 @@ def _keypoints(points: list[Point], scheme: str) -> dict[str, Point]:
     p = np.asarray(points, dtype=np.float64)
     if scheme == "dlib68":
         eyes = [p[36:42].mean(axis=0), p[42:48].mean(axis=0)]
-        named = {"nose": p[30], "mouth_left": p[48], "mouth_right": p[54]}
+        named = {"nose": p[30], "mouth_left": p[48], "mouth_right": p[54], "chin": p[8]}
     else:  # dlib5: two corners per eye, then the base of the nose
         eyes = [p[0:2].mean(axis=0), p[2:4].mean(axis=0)]
         named = {"nose": p[4]}

@@ -34,7 +34,7 @@ class Face(Record):
     keypoints: dict[str, Point] = Field(
         default_factory=dict,
         description="named points: eye_left / eye_right are the eyes on the image's left / right side, "
-        "then nose, mouth_left, mouth_right where the scheme has them",
+        "then nose, mouth_left, mouth_right, chin where the scheme has them",
     )
 
     @property
@@ -58,4 +58,39 @@ class MatchOutput(Record):
     operating_point: dict[str, float]
     id_face: Face
     live_face: Face
+    evidence: Evidence
+
+
+class QualityInput(ImageRecord):
+    image: np.ndarray
+    guide_box: tuple[float, float, float, float] | None = Field(
+        default=None, description="x1, y1, x2, y2 px of the on-screen guide the face must be inside")
+
+
+class QualityCheck(Record):
+    """One quality check: the measured value, the configured limit and the verdict."""
+
+    name: str
+    value: float | None
+    limit: str
+    passed: bool | None = Field(description="None when the measure cannot be taken with these landmarks")
+    reason: str = ""
+
+
+class FaceQuality(Record):
+    face: Face
+    score: float
+    passed: bool
+    measures: dict[str, float | bool | None]
+    checks: list[QualityCheck]
+
+
+class QualityOutput(Record):
+    face_count: int
+    score: float = Field(description="0-100 ranking score: half the mean, half the worst check")
+    passed: bool
+    reasons: list[str]
+    measures: dict[str, float | bool | None] = Field(description="of the primary (largest) face")
+    checks: list[QualityCheck]
+    faces: list[FaceQuality]
     evidence: Evidence
