@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "veriserve"
 KNOWN_FAMILIES = {"face"}
+REQUIRED_ROLES = {"face": {"detect", "match", "quality"}}
 
 
 def build_app(cfg: ServeConfig):
@@ -43,6 +44,10 @@ def preflight(cfg: ServeConfig) -> None:
     if unknown or "face" not in cfg.families:
         raise InvalidInput(f"config families must include 'face' and only {sorted(KNOWN_FAMILIES)}; "
                            f"got {sorted(cfg.families)}")
+    for name, family in cfg.families.items():
+        missing = REQUIRED_ROLES.get(name, set()) - set(family.models)
+        if missing:
+            raise InvalidInput(f"config family {name!r} lacks model role(s) {sorted(missing)}")
     client = store.configure(cfg.mlflow.tracking_uri)
     for family in cfg.families.values():
         for spec in family.models.values():

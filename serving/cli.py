@@ -252,6 +252,82 @@ def predict_face_match(id_image: Path, live_image: Path, model: ModelOpt = None,
                   f"{sum(out.evidence.timings_ms.values()):.0f} ms")
 
 
+@predict_app.command("face-quality")
+def predict_face_quality(
+    image: Path,
+    guide_box: Annotated[str | None, typer.Option(help="x1,y1,x2,y2 px the face must be inside.")] = None,
+    model: ModelOpt = None, from_store: StoreOpt = False, tracking_uri: UriOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Check IMAGE for one usable face: pose, size, sharpness, exposure, light, eyes, mouth, occlusion."""
+    from models.face.types import QualityInput
+    from serving.ingress import parse_guide_box
+
+    try:
+        m = _load_local("face-quality", model, from_store, tracking_uri)
+        pixels = _read_image(image, "image")
+        guide = parse_guide_box(guide_box, pixels.shape[1], pixels.shape[0])
+        out = m.predict(QualityInput(image=pixels, guide_box=guide))
+    except VeriserveError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        console.print_json(out.model_dump_json())
+        return
+    verdict = "[green]PASSED[/green]" if out.passed else "[red]FAILED[/red]"
+    console.print(f"{verdict}  quality {out.score:.1f}/100, {out.face_count} face(s) in {image.name}")
+    for reason in out.reasons:
+        console.print(f"  - {reason}")
+    table = Table("check", "value", "limit", "result")
+    for c in out.checks:
+        result = {True: "ok", False: "[red]fail[/red]", None: "not assessed"}[c.passed]
+        table.add_row(c.name, "-" if c.value is None else f"{c.value:.3g}", c.limit, result)
+    console.print(table)
+
+
+@predict_app.command("select-frames")
+def predict_select_frames(
+    inputs: Annotated[list[Path], typer.Argument(help="One video file, or several image files (frames).")],
+    k: Annotated[int, typer.Option(min=1, max=10, help="How many frames to return.")] = 3,
+    sample_fps: Annotated[float, typer.Option(help="Frames sampled per second of video.")] = 5.0,
+    save_best: Annotated[Path | None, typer.Option(help="Write the best headshot JPEG here.")] = None,
+    model: ModelOpt = None, from_store: StoreOpt = False, tracking_uri: UriOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Pick the best headshot frames from a video (mp4/webm/avi) or a list of images."""
+    import base64
+
+    from rich.progress import track
+
+    from models.errors import InvalidInput
+    from models.face.frames import FrameSelector
+    from models.video import frames_from_images, sample_frames
+
+    try:
+        selector = FrameSelector(_load_local("face-quality", model, from_store, tracking_uri))
+        if len(inputs) == 1 and inputs[0].suffix.lower() in {".mp4", ".webm", ".avi", ".mov", ".mkv"}:
+            try:
+                data = inputs[0].read_bytes()
+            except OSError as exc:
+                raise InvalidInput(f"video: cannot read {inputs[0]}: {exc.strerror}", code="invalid_video") from exc
+            frames = sample_frames(data, sample_fps=sample_fps)
+        else:
+            frames = frames_from_images([_read_image(p, p.name) for p in track(inputs, "reading", console=err,
+                                                                                  transient=True)])
+        out = selector.select(frames, k=k)
+    except VeriserveError as exc:
+        _fail(exc, as_json)
+    if save_best and out.best_image_b64:
+        save_best.write_bytes(base64.b64decode(out.best_image_b64))
+    if as_json:
+        console.print_json(out.model_dump_json())
+        return
+    console.print(f"{out.frames_with_one_face}/{out.frames_considered} frames with one face; "
+                  f"{out.evidence.timings_ms['per_frame']:.0f} ms per frame")
+    for f in out.frames:
+        console.print(f"  frame {f.index} at {f.timestamp_ms:.0f} ms: score {f.score:.1f} "
+                      f"(quality {f.quality_score:.1f}{', passed' if f.passed else ''})")
+    if save_best and out.best_image_b64:
+        console.print(f"best headshot written to {save_best}")
+
+
 def main() -> None:
     app()
 

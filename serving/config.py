@@ -23,6 +23,7 @@ class HttpConfig(_Strict):
     max_body_bytes: int = 25 * 1024 * 1024
     max_image_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 40_000_000
+    max_video_bytes: int = 50 * 1024 * 1024
 
 
 class RayConfig(_Strict):
@@ -48,6 +49,7 @@ class FamilyConfig(_Strict):
     batch_wait_timeout_s: float = 0.005
     models: dict[str, ModelSpec]
     thresholds: dict[str, float] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict, description="family-specific settings")
 
 
 class ServeConfig(_Strict):

@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 from ray import serve
 
-from models.face.types import DetectInput, MatchInput
+from models.face.frames import FrameSelector
+from models.face.types import DetectInput, MatchInput, QualityInput
+from models.video import frames_from_images, sample_frames
 from serving import store
 from serving.config import FamilyConfig
 
@@ -48,6 +50,12 @@ class FaceService:
             self.models[key] = model
             self.base_config[key] = dict(model.config)
             self.rows.append(_model_row(key, model, info, spec.alias))
+        frames = cfg.options.get("frames", {})
+        self.frame_options = {"sample_fps": float(frames.get("sample_fps", 5.0)),
+                              "max_frames": int(frames.get("max_frames", 120)),
+                              "max_bytes": int(frames.get("max_video_bytes", 50 * 1024 * 1024))}
+        quality = self.models.get("quality")
+        self.selector = FrameSelector(quality, frames.get("weights")) if quality else None
         self._detect_batch.set_max_batch_size(cfg.max_batch_size)
         self._detect_batch.set_batch_wait_timeout_s(cfg.batch_wait_timeout_s)
 
@@ -92,6 +100,23 @@ class FaceService:
         if status == "error":
             raise value
         return value
+
+    async def quality(self, image: np.ndarray, guide_box: tuple | None = None) -> dict[str, Any]:
+        inp = QualityInput(image=image, guide_box=guide_box)
+        result = await asyncio.to_thread(self.models["quality"].predict, inp)
+        return result.model_dump(mode="json")
+
+    async def select_frames(self, video: bytes | None, images: list[np.ndarray] | None, k: int) -> dict[str, Any]:
+        """Decode (video) or take (images) the frames, then rank them; decoding runs off the event loop."""
+
+        def run() -> dict[str, Any]:
+            if video is not None:
+                frames = sample_frames(video, **self.frame_options)
+            else:
+                frames = frames_from_images(images or [], fps=self.frame_options["sample_fps"])
+            return self.selector.select(frames, k=k).model_dump(mode="json")
+
+        return await asyncio.to_thread(run)
 
     async def match(self, id_image: np.ndarray, live_image: np.ndarray) -> dict[str, Any]:
         inp = MatchInput(id_image=id_image, live_image=live_image)

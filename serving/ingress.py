@@ -1,6 +1,7 @@
 """The HTTP ingress: FastAPI routes under ``/v1`` that validate input and call family deployments."""
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -12,7 +13,7 @@ from fastapi.responses import JSONResponse
 from ray import serve
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from models.errors import VeriserveError
+from models.errors import InvalidInput, VeriserveError
 from models.imageio import decode_image
 from serving.config import HttpConfig
 from serving.errors import error_body, status_for, unwrap
@@ -35,6 +36,48 @@ def _image_body(*fields: str) -> dict:
         "application/json": {"schema": {"type": "object", "properties": props_json,
                                         "required": list(props_json)}},
     }}}
+
+
+def _form_body(files: dict[str, str], values: dict[str, dict]) -> dict:
+    """openapi_extra for endpoints with file fields (multipart) or ``*_b64`` fields (JSON) plus values."""
+    multipart = {**{f: {"type": "string", "format": "binary", "description": d} for f, d in files.items()},
+                 **values}
+    as_json = {**{f"{f}_b64": {"type": "string", "description": f"base64 of {f}: {d}"} for f, d in files.items()},
+               **values}
+    return {"requestBody": {"required": True, "content": {
+        "multipart/form-data": {"schema": {"type": "object", "properties": multipart}},
+        "application/json": {"schema": {"type": "object", "properties": as_json}},
+    }}}
+
+
+def parse_guide_box(value: Any, width: int, height: int) -> tuple[float, float, float, float] | None:
+    """``guide_box`` as a JSON list or "x1,y1,x2,y2" text; must lie inside the image."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = json.loads(text) if text.startswith("[") else [float(v) for v in text.split(",")]
+        except ValueError as exc:
+            raise InvalidInput("guide_box: expected four numbers x1,y1,x2,y2") from exc
+    if not isinstance(value, list) or len(value) != 4 or not all(isinstance(v, (int, float)) for v in value):
+        raise InvalidInput("guide_box: expected four numbers x1,y1,x2,y2")
+    x1, y1, x2, y2 = (float(v) for v in value)
+    if not (0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height):
+        raise InvalidInput(f"guide_box {value} must lie inside the {width}x{height} image")
+    return (x1, y1, x2, y2)
+
+
+def parse_k(value: Any, default: int = 3) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        k = int(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput("k: expected an integer between 1 and 10") from exc
+    if not 1 <= k <= 10:
+        raise InvalidInput("k: expected an integer between 1 and 10")
+    return k
 
 
 def _rid(request: Request) -> str:
@@ -131,6 +174,34 @@ class Ingress:
     async def face_detect(self, request: Request) -> dict:
         images, _ = await self._images(request, "image")
         result = await call(self.face.detect, images["image"])
+        return {"request_id": _rid(request), **result}
+
+    @app.post("/v1/face/quality", openapi_extra=_form_body(
+        {"image": "the photo to check"},
+        {"guide_box": {"type": "string", "description": "x1,y1,x2,y2 px of the on-screen guide (optional)"}}))
+    async def face_quality(self, request: Request) -> dict:
+        images, params = await self._images(request, "image")
+        h, w = images["image"].shape[:2]
+        guide = parse_guide_box(params.get("guide_box"), w, h)
+        result = await call(self.face.quality, images["image"], guide)
+        return {"request_id": _rid(request), **result}
+
+    @app.post("/v1/face/select-frames", openapi_extra=_form_body(
+        {"video": "mp4 / webm / avi clip"},
+        {"images": {"type": "array", "items": {"type": "string", "format": "binary"},
+                    "description": "frames as images, instead of a video (JSON: images_b64 list)"},
+         "k": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3}}))
+    async def face_select_frames(self, request: Request) -> dict:
+        files, params = await read_files(request, [], optional=("video",), multi=("images",),
+                                         one_of=("video", "images"), max_file_bytes=self.http.max_video_bytes)
+        k = parse_k(params.get("k"))
+        images = None
+        if "video" not in files:
+            images = [await asyncio.to_thread(decode_image, data, field=f"images[{i}]",
+                                              max_bytes=self.http.max_image_bytes,
+                                              max_pixels=self.http.max_image_pixels)
+                      for i, data in enumerate(files["images"])]
+        result = await call(self.face.select_frames, files.get("video"), images, k)
         return {"request_id": _rid(request), **result}
 
     @app.post("/v1/face/match", openapi_extra=_image_body("id_image", "live_image"))

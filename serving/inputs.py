@@ -10,29 +10,43 @@ from starlette.requests import Request
 from models.errors import InvalidInput, PayloadTooLarge
 from models.imageio import decode_base64
 
+MAX_LIST_FILES = 64
+
+
+def _check_size(key: str, size: int | None, limit: int) -> None:
+    if size is not None and size > limit:
+        raise PayloadTooLarge(f"{key}: {size} bytes exceeds the limit of {limit} bytes")
+
 
 async def read_files(request: Request, names: list[str], *, optional: tuple[str, ...] = (),
-                     max_file_bytes: int) -> tuple[dict[str, bytes], dict[str, Any]]:
-    """Return ``(files, params)``: the named file fields as bytes, and any other plain values sent.
+                     multi: tuple[str, ...] = (), one_of: tuple[str, ...] = (),
+                     max_file_bytes: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return ``(files, params)``: the named file fields as bytes (a list of bytes for ``multi``
+    fields, sent as repeated ``name`` / ``name[]`` parts or a JSON list ``name_b64``), and any other
+    plain values sent. ``names`` are required; ``optional`` and ``multi`` are not, but at least one
+    field of ``one_of`` must be present.
 
     Raises :class:`InvalidInput` for an unsupported content type, malformed JSON or missing fields.
     """
     ctype = request.headers.get("content-type", "")
-    files: dict[str, bytes] = {}
+    files: dict[str, Any] = {}
     params: dict[str, Any] = {}
+    unknown: list[str] = []
     wanted = set(names) | set(optional)
     if ctype.startswith("multipart/form-data"):
-        form = await request.form(max_files=8, max_fields=32)
+        form = await request.form(max_files=MAX_LIST_FILES + 8, max_fields=32)
         for key, value in form.multi_items():
-            if hasattr(value, "read"):
-                if key not in wanted:
-                    params.setdefault("_unknown_files", []).append(key)
-                    continue
-                if value.size is not None and value.size > max_file_bytes:
-                    raise PayloadTooLarge(f"{key}: {value.size} bytes exceeds the limit of {max_file_bytes} bytes")
+            base = key[:-2] if key.endswith("[]") else key
+            if not hasattr(value, "read"):
+                params[key] = value
+            elif base in multi:
+                _check_size(key, value.size, max_file_bytes)
+                files.setdefault(base, []).append(await value.read())
+            elif key in wanted:
+                _check_size(key, value.size, max_file_bytes)
                 files[key] = await value.read()
             else:
-                params[key] = value
+                unknown.append(key)
     elif ctype.startswith("application/json"):
         try:
             body = json.loads(await request.body())
@@ -41,25 +55,35 @@ async def read_files(request: Request, names: list[str], *, optional: tuple[str,
         if not isinstance(body, dict):
             raise InvalidInput("JSON body must be an object", code="invalid_json")
         for key, value in body.items():
-            if key.endswith("_b64") and key[:-4] in wanted:
-                files[key[:-4]] = decode_base64(value, field=key[:-4])
+            base = key[:-4] if key.endswith("_b64") else None
+            if base in multi:
+                if not isinstance(value, list):
+                    raise InvalidInput(f"{key}: expected a list of base64 strings")
+                files[base] = [decode_base64(v, field=f"{base}[{i}]") for i, v in enumerate(value)]
+            elif base in wanted:
+                files[base] = decode_base64(value, field=base)
             else:
                 params[key] = value
     else:
+        fields = [*names, *optional, *multi]
         raise InvalidInput(
             f"unsupported content type {ctype or '(none)'!r}: send multipart/form-data with file field(s) "
-            f"{', '.join(names)} or application/json with {', '.join(n + '_b64' for n in names)}"
+            f"{', '.join(fields)} or application/json with {', '.join(n + '_b64' for n in fields)}"
         )
     missing = [n for n in names if n not in files]
+    got = ", ".join(sorted(set(files) | set(params) | set(unknown))) or "nothing"
     if missing:
-        unknown = params.pop("_unknown_files", [])
-        got = sorted(set(files) | set(params) | set(unknown))
         raise InvalidInput(
             f"missing field(s): {', '.join(missing)} (file upload) or {', '.join(m + '_b64' for m in missing)} "
-            f"(JSON); received: {', '.join(got) or 'nothing'}"
+            f"(JSON); received: {got}"
         )
+    if one_of and not any(n in files for n in one_of):
+        raise InvalidInput(f"send one of: {', '.join(one_of)} (file upload) or "
+                           f"{', '.join(n + '_b64' for n in one_of)} (JSON); received: {got}")
     for key, data in files.items():
-        if len(data) > max_file_bytes:
-            raise PayloadTooLarge(f"{key}: {len(data)} bytes exceeds the limit of {max_file_bytes} bytes")
-    params.pop("_unknown_files", None)
+        items = data if isinstance(data, list) else [data]
+        if len(items) > MAX_LIST_FILES:
+            raise PayloadTooLarge(f"{key}: {len(items)} files exceeds the limit of {MAX_LIST_FILES}")
+        for item in items:
+            _check_size(key, len(item), max_file_bytes)
     return files, params

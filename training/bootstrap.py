@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from models.base import ModelCard, verify_weights
 from models.registry import model_class
 from serving import store
 
@@ -33,6 +34,7 @@ class DefaultModel:
 EMBEDDED_DEFAULTS: list[DefaultModel] = [
     DefaultModel("face-detect", "face-detect-dlib", {"landmarks": 68}),
     DefaultModel("face-match", "face-match-dlib"),
+    DefaultModel("face-quality", "face-quality-dlib", {"landmarks": 68}),
 ]
 
 
@@ -63,15 +65,24 @@ def _signature(model):
 
 
 def register(client, registered: str, model_name: str, config: dict[str, Any], source: Path | None = None,
-             *, reason: str, set_champion: bool = True) -> BootstrapResult:
-    """Log ``model_name`` (weights in ``source`` or its default location) as a version of ``registered``."""
+             *, reason: str, set_champion: bool = True, card: ModelCard | None = None) -> BootstrapResult:
+    """Log ``model_name`` (weights in ``source`` or its default location) as a version of ``registered``.
+
+    ``card`` replaces the card the weights would get (e.g. one with calibrated thresholds); its
+    digests are still checked against the files first.
+    """
     import mlflow
 
     from serving import pyfunc
 
     model = model_class(model_name)(**config)
     source = Path(source) if source else model.default_path()
-    card = model.resolve_card(source)  # verifies digests before anything is logged
+    if card is None:
+        card = model.resolve_card(source)  # verifies digests before anything is logged
+    else:
+        if card.name != model_name:
+            raise ValueError(f"card is for {card.name}, not {model_name}")
+        verify_weights(card, source)
     existing = store.find_version(client, registered, card)
     if existing is not None:
         if set_champion and not store.has_alias(client, registered):

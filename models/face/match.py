@@ -96,6 +96,11 @@ class FaceMatch(Model[MatchInput, MatchOutput]):
             raise MultipleFaces(f"{field}: {len(faces)} faces found; exactly one is required")
         return faces[0]
 
+    def embedding(self, image: np.ndarray, field: str = "image", policy: str = "reject") -> np.ndarray:
+        """Unit-length embedding of the single face in ``image`` (used by evaluation and enrolment)."""
+        image = check_array(image, field=field)
+        return self.faces.embed(image, self._one_face(image, field, policy))
+
     def predict(self, inp: MatchInput) -> MatchOutput:
         id_image = check_array(inp.id_image, field="id_image")
         live_image = check_array(inp.live_image, field="live_image")

@@ -156,9 +156,9 @@ class FaceQualityModel(Model[QualityInput, QualityOutput]):
             m["eyes_open"] = m["eye_aspect_ratio"] >= lim.min_eye_aspect_ratio
         return checks
 
-    def _score(self, checks: list[QualityCheck], m: dict) -> float:
+    def _score(self, m: dict) -> float:
         subs = []
-        for name, key, limit_field, kind, _ in _CHECKS:
+        for _, key, limit_field, kind, _ in _CHECKS:
             if m.get(key) is not None:
                 subs.append(_subscore(float(m[key]), getattr(self.limits, limit_field), kind))
         subs.append(1.0 if m["in_frame"] else 0.3)
@@ -174,7 +174,7 @@ class FaceQualityModel(Model[QualityInput, QualityOutput]):
         m = self.face_measures(image, gray, face)
         checks = self._checks(m, face, guide, w, h)
         passed = all(c.passed is not False for c in checks)
-        return FaceQuality(face=face, score=self._score(checks, m), passed=passed, measures=m, checks=checks)
+        return FaceQuality(face=face, score=self._score(m), passed=passed, measures=m, checks=checks)
 
     def predict(self, inp: QualityInput) -> QualityOutput:
         image = check_array(inp.image)
