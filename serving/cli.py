@@ -20,8 +20,10 @@ app = typer.Typer(help="Veriserve: AI verification model serving.", no_args_is_h
                   pretty_exceptions_enable=False)
 models_app = typer.Typer(help="The MLflow model store: register, list, promote.", no_args_is_help=True)
 predict_app = typer.Typer(help="Run a model in-process (no Ray) on local files.", no_args_is_help=True)
+evaluate_app = typer.Typer(help="Evaluate models and log the results to MLflow.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 app.add_typer(predict_app, name="predict")
+app.add_typer(evaluate_app, name="evaluate")
 
 # Pipes and CI get a wide console so tables are not squeezed to 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -326,6 +328,126 @@ def predict_select_frames(
                       f"(quality {f.quality_score:.1f}{', passed' if f.passed else ''})")
     if save_best and out.best_image_b64:
         console.print(f"best headshot written to {save_best}")
+
+
+@evaluate_app.command("face-match")
+def evaluate_face_match(
+    pairs: Annotated[Path | None, typer.Option(help="LFW-layout root (<root>/<name>/<name>_0001.jpg); "
+                                                    "default: the demo pair set built from shipped photos.")] = None,
+    pairs_file: Annotated[Path | None, typer.Option(help="Pairs list (default <root>/pairs.txt).")] = None,
+    limit: Annotated[int | None, typer.Option(help="Use only the first N pairs.")] = None,
+    variants: Annotated[int, typer.Option(help="Demo set: variants per person.")] = 12,
+    target_fmr: Annotated[float, typer.Option(help="Operating point for --register.")] = 1e-3,
+    register: Annotated[bool, typer.Option(help="Register a face-match version whose card carries the "
+                                                "calibrated thresholds (the alias is not moved).")] = False,
+    model: ModelOpt = None, from_store: StoreOpt = False, tracking_uri: UriOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """FMR/FNMR, EER, TAR@FMR, ROC/DET and calibrated thresholds for a face-match model, logged to MLflow."""
+    from rich.progress import Progress
+
+    from evaluation import face_match as fm
+    from evaluation.pairs import demo_pairs, load_lfw_pairs
+    from models.base import CARD_FILE, ModelCard
+    from models.registry import create_model
+    from serving import store
+    from training.bootstrap import register as register_version
+
+    _setup_logging()
+    try:
+        client = store.configure(tracking_uri)
+        if from_store:
+            info = store.get_by_alias(client, "face-match")
+            weights = store.download(client, info)
+            card = ModelCard.from_file(weights / CARD_FILE)
+            m = create_model(card.name, weights, **card.config)
+        else:
+            m = create_model(model or "face-match-dlib")
+            weights = m.default_path()
+        with err.status("preparing pairs…"):
+            dataset = load_lfw_pairs(pairs, pairs_file, limit=limit) if pairs else demo_pairs(variants=variants)
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("embedding faces", total=len(dataset.images))
+            result = fm.evaluate(m, dataset, progress=lambda n, total: bar.update(task, completed=n))
+        run_id = fm.log_to_mlflow(result)
+        registered = None
+        if register:
+            card = fm.calibrated_card(m.card, result, target_fmr, run_id)
+            registered = register_version(client, "face-match", card.name, card.config, weights, card=card,
+                                          reason=f"calibrated at FMR {target_fmr:g}", set_champion=False)
+    except VeriserveError as exc:
+        _fail(exc, as_json)
+    out = {**fm.report(result), "mlflow_run_id": run_id,
+           "registered_version": registered.version if registered else None}
+    if as_json:
+        console.print_json(json.dumps(out))
+        return
+    s = result.summary
+    console.print(f"{result.model} on {result.dataset}: {s['genuine_pairs']} genuine / {s['impostor_pairs']} "
+                  f"impostor pairs, failure to acquire {s['failure_to_acquire_rate']:.1%}")
+    console.print(f"deployed threshold {s['threshold_deployed']}: FMR {s['fmr_at_deployed']:.4g}, "
+                  f"FNMR {s['fnmr_at_deployed']:.4g}; EER {s['eer']:.4g} at {s['eer_threshold']:.4f}")
+    table = Table("target FMR", "threshold", "FNMR", "TAR", "supported")
+    for c in result.calibration.values():
+        table.add_row(f"{c['target_fmr']:g}", f"{c['threshold']:.4f}", f"{c['fnmr']:.4f}", f"{c['tar']:.4f}",
+                      "yes" if c["supported"] else f"no — {c['note']}")
+    console.print(table)
+    console.print(f"MLflow run {run_id} (plots: ROC, DET, score histogram)")
+    if registered:
+        console.print(f"registered face-match v{registered.version} with the FMR {target_fmr:g} threshold; "
+                      f"promote it with 'veriserve models promote face-match {registered.version} --reason …'")
+
+
+@evaluate_app.command("frame-stability")
+def evaluate_frame_stability(
+    video: Annotated[Path | None, typer.Argument(help="A clip (mp4/webm/avi); default: a synthetic clip made "
+                                                      "from a shipped photo.")] = None,
+    trials: Annotated[int, typer.Option(min=1, help="Perturbed copies per perturbation.")] = 3,
+    sample_fps: Annotated[float, typer.Option(help="Frames sampled per second of video.")] = 5.0,
+    tracking_uri: UriOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """How often frame selection picks the same frame (±1) after re-encoding, brightness shifts,
+    dropped frames and noise; logged to MLflow."""
+    import mlflow
+    from rich.progress import Progress
+
+    from evaluation.frame_stability import PERTURBATIONS, demo_clip, stability
+    from models.face.frames import FrameSelector
+    from models.registry import create_model
+    from models.video import sample_frames
+    from serving import store
+
+    _setup_logging()
+    try:
+        store.configure(tracking_uri)
+        frames = sample_frames(video.read_bytes(), sample_fps=sample_fps) if video else demo_clip()
+        selector = FrameSelector(create_model("face-quality-dlib"))
+
+        def pick(fs):
+            out = selector.select(fs, k=1)
+            return out.frames[0].index if out.frames else None
+
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("perturbing", total=trials * len(PERTURBATIONS))
+            report = stability(pick, frames, trials=trials, progress=lambda name: bar.update(
+                task, advance=1, description=name))
+    except VeriserveError as exc:
+        _fail(exc, as_json)
+    except OSError as exc:
+        _fail(VeriserveError(f"video: cannot read {video}: {exc.strerror}", code="invalid_video"), as_json)
+    with mlflow.start_run(run_name="evaluate frame-stability") as run:
+        mlflow.log_params({"clip": str(video) if video else "demo:grace_hopper", "frames": len(frames),
+                           "trials": trials})
+        mlflow.log_metrics({"same_frame_rate_overall": report["same_frame_rate_overall"],
+                            **{f"same_frame_rate.{k}": v for k, v in report["same_frame_rate"].items()}})
+        mlflow.log_dict(report, "frame_stability.json")
+    report["mlflow_run_id"] = run.info.run_id
+    if as_json:
+        console.print_json(json.dumps(report))
+        return
+    console.print(f"reference frame {report['reference_index']}; same frame (±{report['tolerance_frames']}) chosen:")
+    for k, v in report["same_frame_rate"].items():
+        console.print(f"  {k}: {v:.0%}")
+    console.print(f"overall {report['same_frame_rate_overall']:.0%} — MLflow run {run.info.run_id}")
 
 
 def main() -> None:
