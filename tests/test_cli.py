@@ -76,7 +76,8 @@ def test_models_bootstrap_list_promote_history(tmp_path):
     assert not any(r["created"] for r in again)
     rows = json.loads(run("models", "list", "--json", env=env).stdout)
     assert {(r["name"], r["version"], r["alias"], r["backend"]) for r in rows} == {
-        ("face-detect", "1", "champion", "dlib"), ("face-match", "1", "champion", "dlib")}
+        ("face-detect", "1", "champion", "dlib"), ("face-match", "1", "champion", "dlib"),
+        ("face-quality", "1", "champion", "dlib")}
     assert "face-match" in run("models", "list", env=env).stdout
     promoted = run("models", "promote", "face-match", "1", "--reason", "re-affirm", "--user", "alice", env=env)
     assert promoted.returncode == 0, promoted.stderr
@@ -105,3 +106,50 @@ def test_serve_with_a_broken_config_is_a_clear_error(tmp_path):
     nofamily.write_text("families: {}\n")
     out = run("serve", "--config", str(nofamily))
     assert out.returncode == 2 and "must include 'face'" in out.stderr
+
+
+def test_predict_face_quality(photo_paths, tmp_path):
+    ok = run("predict", "face-quality", str(photo_paths["grace"]))
+    assert ok.returncode == 0 and "PASSED" in ok.stdout and "sharpness" in ok.stdout
+    group = json.loads(run("predict", "face-quality", str(photo_paths["t1"]), "--json").stdout)
+    assert group["face_count"] == 6 and not group["passed"]
+    bad = run("predict", "face-quality", str(photo_paths["grace"]), "--guide-box", "a,b")
+    assert bad.returncode == 2 and "guide_box" in bad.stderr
+
+
+def test_predict_select_frames_video_and_images(tmp_path):
+    from evaluation.frame_stability import demo_clip
+    from tests.models.test_frames import write_video
+
+    clip = demo_clip(n_frames=6, sharp_index=4)
+    video = tmp_path / "clip.avi"
+    write_video(clip, video, fourcc="MJPG", fps=5.0)
+    best = tmp_path / "best.jpg"
+    out = json.loads(run("predict", "select-frames", str(video), "--k", "2", "--save-best", str(best), "--json").stdout)
+    assert out["frames"][0]["index"] == 4 and best.stat().st_size > 1000
+    frames = []
+    for i, _, f in clip[3:6]:
+        p = tmp_path / f"f{i}.jpg"
+        p.write_bytes(jpeg_bytes(f))
+        frames.append(str(p))
+    listed = run("predict", "select-frames", *frames)
+    assert listed.returncode == 0 and "frame 1 at" in listed.stdout
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"garbage" * 100)
+    bad = run("predict", "select-frames", str(broken))
+    assert bad.returncode == 2 and "invalid_video" in bad.stderr
+
+
+@pytest.mark.slow
+def test_evaluate_face_match_and_frame_stability(tmp_path):
+    env = {"VERISERVE_HOME": str(tmp_path / "home"), "MLFLOW_TRACKING_URI": ""}
+    assert run("models", "bootstrap", env=env).returncode == 0
+    out = run("evaluate", "face-match", "--variants", "4", "--target-fmr", "0.01", "--register", "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["registered_version"] == "2" and report["calibration"]["0.01"]["supported"]
+    assert not report["calibration"]["0.0001"]["supported"]
+    unsupported = run("evaluate", "face-match", "--variants", "4", "--target-fmr", "0.0001", "--register", env=env)
+    assert unsupported.returncode == 2 and "needed" in unsupported.stderr
+    stab = json.loads(run("evaluate", "frame-stability", "--trials", "1", "--json", env=env).stdout)
+    assert stab["reference_index"] == 9 and stab["same_frame_rate_overall"] >= 0.75

@@ -67,7 +67,7 @@ def test_health_and_models(http):
     assert health == {"status": "ok", "deployments": {"face": "ok"}}
     rows = http.get("/v1/models").json()["models"]
     by_name = {r["name"]: r for r in rows}
-    assert set(by_name) == {"face-detect", "face-match"}
+    assert set(by_name) == {"face-detect", "face-match", "face-quality"}
     for r in rows:
         assert r["alias"] == "champion" and r["backend"] == "dlib" and r["version"] == "1"
         assert r["licence"] and len(r["digest"]) == 64
@@ -76,7 +76,8 @@ def test_health_and_models(http):
 
 def test_openapi_documents_the_endpoints(http):
     paths = http.get("/openapi.json").json()["paths"]
-    assert {"/healthz", "/v1/models", "/v1/face/detect", "/v1/face/match"} <= set(paths)
+    assert {"/healthz", "/v1/models", "/v1/face/detect", "/v1/face/match", "/v1/face/quality",
+            "/v1/face/select-frames"} <= set(paths)
     body = paths["/v1/face/match"]["post"]["requestBody"]["content"]
     assert {"multipart/form-data", "application/json"} <= set(body)
 
@@ -184,3 +185,50 @@ def test_threshold_reconfigured_at_runtime(http, base_url, t1_crops):
     serve.run(build_app(cfg), name=APP_NAME, route_prefix="/")
     back = http.post("/v1/face/match", files=_files(id_image=a, live_image=b)).json()
     assert back["match"] and back["threshold"] == 0.92
+
+
+def test_quality_endpoint(http, photo_paths):
+    grace = jpeg_bytes(rgb(photo_paths["grace"]))
+    ok = http.post("/v1/face/quality", files=_files(image=grace), data={"guide_box": "100,80,450,420"})
+    assert ok.status_code == 200, ok.text
+    body = ok.json()
+    assert body["passed"] and body["face_count"] == 1 and 0 <= body["score"] <= 100
+    assert {"yaw_deg", "pitch_deg", "roll_deg", "sharpness", "brightness", "inter_eye_px"} <= set(body["measures"])
+    dark = http.post("/v1/face/quality",
+                     json={"image_b64": base64.b64encode(jpeg_bytes((rgb(photo_paths["grace"]) * 0.3)
+                                                                    .astype("uint8"))).decode()}).json()
+    assert not dark["passed"] and any("too dark" in r for r in dark["reasons"])
+    group = http.post("/v1/face/quality", files=_files(image=photo_paths["t1"].read_bytes())).json()
+    assert group["face_count"] == 6 and not group["passed"]
+    _error(http.post("/v1/face/quality", files=_files(image=grace), data={"guide_box": "1,2,3"}), 400, "invalid_input")
+    _error(http.post("/v1/face/quality", files=_files(image=grace), data={"guide_box": "0,0,9999,9999"}),
+           400, "invalid_input")
+
+
+def test_select_frames_endpoint(http, tmp_path):
+    from evaluation.frame_stability import demo_clip
+    from tests.models.test_frames import write_video
+
+    clip = demo_clip(n_frames=8, sharp_index=5)
+    video = write_video(clip, tmp_path / "clip.mp4", fps=5.0)
+    resp = http.post("/v1/face/select-frames", files={"video": ("clip.mp4", video, "video/mp4")}, data={"k": "2"})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["frames"][0]["index"] == 5 and len(body["frames"]) == 2 and body["best_image_b64"]
+    listed = http.post("/v1/face/select-frames", files=[("images", (f"{i}.jpg", jpeg_bytes(f), "image/jpeg"))
+                                                        for i, _, f in clip[3:7]])
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["frames"][0]["index"] == 2  # position 2 in the list = clip frame 5
+    as_json = http.post("/v1/face/select-frames",
+                        json={"images_b64": [base64.b64encode(jpeg_bytes(f)).decode() for _, _, f in clip[4:6]],
+                              "k": 1})
+    assert as_json.json()["frames"][0]["index"] == 1
+    _error(http.post("/v1/face/select-frames", files={"video": ("x.mp4", b"not a video" * 50, "video/mp4")}),
+           400, "invalid_video")
+    _error(http.post("/v1/face/select-frames", files={"video": ("x.mp4", b"", "video/mp4")}), 400, "invalid_video")
+    _error(http.post("/v1/face/select-frames", files={"clip": ("x.mp4", video, "video/mp4")}), 400, "invalid_input")
+    _error(http.post("/v1/face/select-frames", files={"video": ("c.mp4", video, "video/mp4")}, data={"k": "99"}),
+           400, "invalid_input")
+    _error(http.post("/v1/face/select-frames", json={"images_b64": "not-a-list"}), 400, "invalid_input")
+    ok = http.post("/v1/face/select-frames", files={"video": ("clip.mp4", video, "video/mp4")})
+    assert ok.status_code == 200
