@@ -13,11 +13,7 @@ import importlib.util
 import io
 import json
 import os
-import socket
-import statistics
-import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor
+import sys
 from pathlib import Path
 
 import httpx
@@ -26,6 +22,9 @@ from PIL import Image
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import local_serve, timed  # noqa: E402
 
 console = Console(stderr=True)
 
@@ -47,33 +46,6 @@ def _crops() -> tuple[bytes, bytes]:
     return out[0], out[1]
 
 
-def _stats(latencies_ms: list[float], wall_s: float) -> dict:
-    q = np.percentile(latencies_ms, [50, 99])
-    return {"n": len(latencies_ms), "p50_ms": round(float(q[0]), 1), "p99_ms": round(float(q[1]), 1),
-            "mean_ms": round(statistics.fmean(latencies_ms), 1), "req_per_s": round(len(latencies_ms) / wall_s, 2)}
-
-
-def _run(fn, n: int, concurrency: int, label: str, bar: Progress) -> dict:
-    task = bar.add_task(label, total=n)
-
-    def one(_):
-        t0 = time.perf_counter()
-        fn()
-        bar.advance(task)
-        return (time.perf_counter() - t0) * 1000
-
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        lat = list(pool.map(one, range(n)))
-    return _stats(lat, time.perf_counter() - t0)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1].strip())
     parser.add_argument("--requests", type=int, default=40, help="requests per setting")
@@ -83,11 +55,6 @@ def main() -> None:
     from models.face.types import MatchInput
     from models.imageio import decode_image
     from models.registry import create_model
-    from serving import app as serving_app
-    from serving import store
-    from serving.config import load_config
-    from training.bootstrap import bootstrap
-
     id_jpeg, live_jpeg = _crops()
     model = create_model("face-match-dlib")
 
@@ -98,29 +65,18 @@ def main() -> None:
     with Progress(console=console, transient=True) as bar:
         in_process()  # warm-up
         for c in (1, 4):
-            results[f"in-process c={c}"] = _run(in_process, args.requests, c, f"in-process x{c}", bar)
+            results[f"in-process c={c}"] = timed(in_process, args.requests, c, f"in-process x{c}", bar)
 
-    os.environ["VERISERVE_HOME"] = tempfile.mkdtemp(prefix="veriserve-bench-")
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
-    bootstrap(store.configure())
-    cfg = load_config()
-    cfg.http.port = _free_port()
-    with console.status("starting Ray Serve…"):
-        serving_app.start(cfg)
-    url = f"http://127.0.0.1:{cfg.http.port}/v1/face/match"
     files = {"id_image": ("id.jpg", id_jpeg, "image/jpeg"), "live_image": ("live.jpg", live_jpeg, "image/jpeg")}
-    try:
-        with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=8)) as client, \
-                Progress(console=console, transient=True) as bar:
-            def over_http():
-                r = client.post(url, files=files)
-                r.raise_for_status()
+    with local_serve(console) as base, httpx.Client(timeout=60, limits=httpx.Limits(max_connections=8)) as client, \
+            Progress(console=console, transient=True) as bar:
+        def over_http():
+            r = client.post(f"{base}/v1/face/match", files=files)
+            r.raise_for_status()
 
-            over_http()  # warm-up
-            for c in (1, 4):
-                results[f"serve-http c={c}"] = _run(over_http, args.requests, c, f"serve http x{c}", bar)
-    finally:
-        serving_app.stop()
+        over_http()  # warm-up
+        for c in (1, 4):
+            results[f"serve-http c={c}"] = timed(over_http, args.requests, c, f"serve http x{c}", bar)
 
     ratios = {f"c={c}": round(results[f"serve-http c={c}"]["p50_ms"] / results[f"in-process c={c}"]["p50_ms"], 2)
               for c in (1, 4)}
