@@ -37,7 +37,7 @@ def write_video(frames, path, fourcc="mp4v", fps=10.0) -> bytes:
     return path.read_bytes()
 
 
-@pytest.mark.parametrize("fourcc, suffix", [("mp4v", ".mp4"), ("MJPG", ".avi")])
+@pytest.mark.parametrize("fourcc, suffix", [("mp4v", ".mp4"), ("MJPG", ".avi"), ("VP80", ".webm")])
 def test_video_returns_the_sharp_frame(selector, clip, tmp_path, fourcc, suffix):
     data = write_video(clip, tmp_path / f"clip{suffix}", fourcc)
     frames = sample_frames(data, sample_fps=10)
