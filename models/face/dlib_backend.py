@@ -90,6 +90,37 @@ def _keypoints(points: list[Point], scheme: str) -> dict[str, Point]:
     return {k: (round(float(v[0]), 2), round(float(v[1]), 2)) for k, v in named.items()}
 
 
+class HogDetector:
+    """dlib's HOG frontal face detector (built into dlib: no weight file). Boxes only.
+
+    ``max_side_px``: images are shrunk to this before detection (boxes are mapped back); images under
+    800 px are upsampled once. ``min_margin``: SVM margin a detection needs (0 is dlib's own cut).
+    """
+
+    def __init__(self, *, max_side_px: int = 1024, min_margin: float = 0.3) -> None:
+        self._detector = _import_dlib().get_frontal_face_detector()
+        self.max_side_px = max_side_px
+        self.min_margin = min_margin
+        self._lock = threading.Lock()
+
+    def boxes(self, image: np.ndarray) -> list[tuple[tuple[float, float, float, float], float]]:
+        """``[(box x1,y1,x2,y2 px, confidence 0-1)]`` in detector order."""
+        import cv2
+
+        h, w = image.shape[:2]
+        scale = min(1.0, self.max_side_px / max(h, w))
+        small = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) \
+            if scale < 1.0 else image
+        upsample = 1 if max(small.shape[:2]) < 800 else 0
+        with self._lock:
+            rects, scores, _ = self._detector.run(small, upsample, self.min_margin)
+        out = []
+        for r, margin in zip(rects, scores, strict=True):
+            box = tuple(round(v / scale, 2) for v in (r.left(), r.top(), r.right(), r.bottom()))
+            out.append((box, round(_sigmoid(float(margin)), 4)))
+        return out
+
+
 class DlibFaces:
     """Detect, landmark, crop and embed faces with dlib.
 
@@ -109,8 +140,8 @@ class DlibFaces:
         self.landmarks = landmarks
         self.max_side_px = max_side_px
         self.min_margin = min_margin
+        self._hog = HogDetector(max_side_px=max_side_px, min_margin=min_margin)
         try:
-            self._detector = dlib.get_frontal_face_detector()
             self._shape5 = dlib.shape_predictor(str(weights_dir / SHAPE5))
             self._shape68 = dlib.shape_predictor(str(weights_dir / SHAPE68)) if landmarks == 68 else None
             self._resnet = dlib.face_recognition_model_v1(str(weights_dir / RESNET))
@@ -124,29 +155,15 @@ class DlibFaces:
 
     def detect(self, image: np.ndarray) -> list[Face]:
         """Faces in an RGB image, largest first."""
-        import cv2
-
-        h, w = image.shape[:2]
-        scale = min(1.0, self.max_side_px / max(h, w))
-        small = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) \
-            if scale < 1.0 else image
-        upsample = 1 if max(small.shape[:2]) < 800 else 0
         with self._lock:
-            rects, scores, _ = self._detector.run(small, upsample, self.min_margin)
             faces = []
-            for rect, margin in zip(rects, scores, strict=True):
-                box = (rect.left() / scale, rect.top() / scale, rect.right() / scale, rect.bottom() / scale)
+            for box, score in self._hog.boxes(image):
                 full = self._dlib.rectangle(*(round(v) for v in box))
                 predictor, scheme = (self._shape68, "dlib68") if self._shape68 else (self._shape5, "dlib5")
                 shape = predictor(image, full)
                 points = [(float(pt.x), float(pt.y)) for pt in shape.parts()]
-                faces.append(Face(
-                    box=tuple(round(float(v), 2) for v in box),
-                    score=round(_sigmoid(float(margin)), 4),
-                    landmarks=points,
-                    landmark_scheme=scheme,
-                    keypoints=_keypoints(points, scheme),
-                ))
+                faces.append(Face(box=box, score=score, landmarks=points, landmark_scheme=scheme,
+                                  keypoints=_keypoints(points, scheme)))
         faces.sort(key=lambda f: f.area, reverse=True)
         return faces
 

@@ -1,0 +1,1 @@
+"""Liveness training: synthetic spoof generation, dataset layouts, model training and registration."""
