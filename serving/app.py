@@ -13,22 +13,24 @@ from serving.config import ServeConfig
 log = logging.getLogger(__name__)
 
 APP_NAME = "veriserve"
-KNOWN_FAMILIES = {"face"}
-REQUIRED_ROLES = {"face": {"detect", "match", "quality"}}
+KNOWN_FAMILIES = {"face", "liveness"}
+REQUIRED_ROLES = {"face": {"detect", "match", "quality"}, "liveness": {"passive"}}
 
 
 def build_app(cfg: ServeConfig):
     """Wire the graph: one deployment per family, handles passed to the ingress."""
-    from serving.deployments import FaceService
+    from serving.deployments import FaceService, LivenessService
     from serving.ingress import Ingress
 
-    face_cfg = cfg.families["face"]
-    face = FaceService.options(
-        num_replicas=face_cfg.replicas,
-        ray_actor_options={"num_cpus": face_cfg.num_cpus},
-        user_config={"thresholds": face_cfg.thresholds, "max_batch_size": face_cfg.max_batch_size},
-    ).bind(face_cfg.model_dump(), store.tracking_uri(cfg.mlflow.tracking_uri), str(store.home()))
-    return Ingress.bind(face, cfg.http.model_dump())
+    handles = {}
+    for name, cls in (("face", FaceService), ("liveness", LivenessService)):
+        fam = cfg.families[name]
+        handles[name] = cls.options(
+            num_replicas=fam.replicas,
+            ray_actor_options={"num_cpus": fam.num_cpus},
+            user_config={"thresholds": fam.thresholds, "max_batch_size": fam.max_batch_size},
+        ).bind(fam.model_dump(), store.tracking_uri(cfg.mlflow.tracking_uri), str(store.home()))
+    return Ingress.bind(handles["face"], handles["liveness"], cfg.http.model_dump())
 
 
 def quiet_ray_env() -> None:
@@ -40,10 +42,8 @@ def quiet_ray_env() -> None:
 
 def preflight(cfg: ServeConfig) -> None:
     """Fail fast, before Ray starts, when a configured model has no version under its alias."""
-    unknown = set(cfg.families) - KNOWN_FAMILIES
-    if unknown or "face" not in cfg.families:
-        raise InvalidInput(f"config families must include 'face' and only {sorted(KNOWN_FAMILIES)}; "
-                           f"got {sorted(cfg.families)}")
+    if set(cfg.families) != KNOWN_FAMILIES:
+        raise InvalidInput(f"config families must be exactly {sorted(KNOWN_FAMILIES)}; got {sorted(cfg.families)}")
     for name, family in cfg.families.items():
         missing = REQUIRED_ROLES.get(name, set()) - set(family.models)
         if missing:

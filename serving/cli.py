@@ -21,6 +21,8 @@ app = typer.Typer(help="Veriserve: AI verification model serving.", no_args_is_h
 models_app = typer.Typer(help="The MLflow model store: register, list, promote.", no_args_is_help=True)
 predict_app = typer.Typer(help="Run a model in-process (no Ray) on local files.", no_args_is_help=True)
 evaluate_app = typer.Typer(help="Evaluate models and log the results to MLflow.", no_args_is_help=True)
+train_app = typer.Typer(help="Train models, log the runs to MLflow and register them.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
 app.add_typer(models_app, name="models")
 app.add_typer(predict_app, name="predict")
 app.add_typer(evaluate_app, name="evaluate")
@@ -106,7 +108,7 @@ def models_bootstrap(tracking_uri: UriOpt = None, as_json: JsonOpt = False) -> N
     _setup_logging()
     client = store.configure(tracking_uri)
     with Progress(console=err, transient=True) as bar:
-        task = bar.add_task("registering", total=len(EMBEDDED_DEFAULTS))
+        task = bar.add_task("registering", total=len(EMBEDDED_DEFAULTS) + 1)
         results = bootstrap(client, progress=lambda name: bar.update(task, advance=1, description=name))
     if as_json:
         console.print_json(json.dumps([r.__dict__ for r in results]))
@@ -181,14 +183,20 @@ def models_history(name: Annotated[str, typer.Argument(help="Registered model.")
     console.print(table)
 
 
+DEFAULT_MODELS = {"face-detect": "face-detect-dlib", "face-match": "face-match-dlib",
+                  "face-quality": "face-quality-dlib", "liveness-passive": "liveness-passive-texture"}
+
+
 def _load_local(kind: str, model: str | None, from_store: bool, tracking_uri: str | None):
+    """The model for a task: from the MLflow store (``--store``), else the registry default or ``--model``
+    on its default weights (for trained models: ``$VERISERVE_HOME/trained/<name>``)."""
     from models.registry import create_model
 
     if from_store:
         from serving import store
 
         return store.load(store.configure(tracking_uri), kind)[0]
-    return create_model(model or f"{kind}-dlib")
+    return create_model(model or DEFAULT_MODELS[kind])
 
 
 def _read_image(path: Path, field: str):
@@ -328,6 +336,90 @@ def predict_select_frames(
                       f"(quality {f.quality_score:.1f}{', passed' if f.passed else ''})")
     if save_best and out.best_image_b64:
         console.print(f"best headshot written to {save_best}")
+
+
+@predict_app.command("liveness-passive")
+def predict_liveness_passive(
+    images: Annotated[list[Path], typer.Argument(help="One selfie, or several frames of one capture.")],
+    model: ModelOpt = None,
+    from_store: Annotated[bool, typer.Option("--store/--no-store", help="Load models:/liveness-passive@champion "
+                                                                        "(default) or --model's own weights.")] = True,
+    tracking_uri: UriOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Passive liveness: live score, decision at the card's threshold, and the SHAP cues behind it."""
+    from models.liveness.types import PassiveInput
+
+    try:
+        m = _load_local("liveness-passive", model, from_store, tracking_uri)
+        out = m.predict(PassiveInput(images=[_read_image(p, p.name) for p in images]))
+    except VeriserveError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        console.print_json(out.model_dump_json())
+        return
+    verdict = "[green]LIVE[/green]" if out.live else "[red]ATTACK SUSPECTED[/red]"
+    console.print(f"{verdict}  score {out.score:.3f} (threshold {out.threshold:.3f}, operating point "
+                  f"{out.operating_point})")
+    table = Table("feature", "value", "SHAP (→ live)")
+    for c in out.explanation:
+        table.add_row(c.feature, f"{c.value:.4g}", f"{c.shap:+.3f}")
+    console.print(table)
+
+
+@train_app.command("liveness")
+def train_liveness(
+    dataset: Annotated[Path | None, typer.Argument(help="ImageFolder (live/, spoof/<type>/), CelebA-Spoof or "
+                                                        "OULU-NPU layout.")] = None,
+    synthetic: Annotated[Path | None, typer.Option(help="Generate a synthetic attack set from shipped photos "
+                                                        "into this folder and train on it.")] = None,
+    per_face: Annotated[int, typer.Option(help="Synthetic: samples per class and person.")] = 24,
+    out: Annotated[Path | None, typer.Option(help="Where to write weights + card.json.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the split, the generator and the model.")] = 0,
+    register: Annotated[bool, typer.Option(help="Register the result as a liveness-passive version.")] = True,
+    champion: Annotated[bool, typer.Option(help="Also move the champion alias to it.")] = False,
+    tracking_uri: UriOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Train the passive texture liveness model, evaluate it per ISO/IEC 30107-3 on held-out subjects,
+    log it to MLflow and register it."""
+    from rich.progress import Progress
+
+    from models.errors import InvalidInput
+    from serving import store
+    from training.liveness.train import log_and_register, synthetic_dataset, train_texture
+
+    _setup_logging()
+    try:
+        if (dataset is None) == (synthetic is None):
+            raise InvalidInput("give a DATASET folder or --synthetic DIR (not both)")
+        client = store.configure(tracking_uri)
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("preparing", total=None)
+
+            def step(name: str, n: int, total: int) -> None:
+                bar.update(task, description=name, completed=n, total=total)
+
+            if synthetic is not None:
+                dataset = synthetic_dataset(synthetic, per_face=per_face, seed=seed,
+                                            progress=lambda n, t: step("generating attacks", n, t))
+            result = train_texture(dataset, out or store.home() / "trained" / f"liveness-passive-texture-seed{seed}",
+                                   seed=seed, synthetic=synthetic is not None, progress=step)
+            run_id, reg = (log_and_register(client, result, reason="veriserve train liveness",
+                                            set_champion=champion) if register else (None, None))
+    except VeriserveError as exc:
+        _fail(exc, as_json)
+    report = {"out_dir": str(result.out_dir), "test": result.test_report, "cross_validation": result.cv_report,
+              "skipped": len(result.skipped), "mlflow_run_id": run_id,
+              "registered_version": reg.version if reg else None}
+    if as_json:
+        console.print_json(json.dumps(report, default=float))
+        return
+    t = result.test_report
+    console.print(f"weights and card: {result.out_dir}")
+    console.print(f"held-out subjects at threshold {t['threshold']:.4f}: APCER {t['apcer']} "
+                  f"(max {t['apcer_max']:.3f}), BPCER {t['bpcer']:.3f}, ACER {t['acer']:.3f}; BPCER@APCER5% {t['bpcer_at_apcer_5pct']:.3f}")
+    if reg:
+        console.print(f"registered liveness-passive v{reg.version} (MLflow run {run_id})"
+                      + ("" if champion else "; promote with 'veriserve models promote liveness-passive …'"))
 
 
 @evaluate_app.command("face-match")

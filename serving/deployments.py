@@ -16,6 +16,7 @@ from ray import serve
 
 from models.face.frames import FrameSelector
 from models.face.types import DetectInput, MatchInput, QualityInput
+from models.liveness.types import PassiveInput
 from models.video import frames_from_images, sample_frames
 from serving import store
 from serving.config import FamilyConfig
@@ -31,56 +32,69 @@ def _model_row(key: str, model, info: store.ModelVersionInfo, alias: str) -> dic
             "thresholds": {k: t.model_dump() for k, t in c.thresholds.items()}}
 
 
-@serve.deployment(name="face")
-class FaceService:
-    """Face detection and 1:1 match, from ``models:/face-detect@champion`` and ``face-match``."""
+class FamilyModels:
+    """The models of one family, loaded from the store by role, with runtime threshold overrides."""
 
     def __init__(self, family: dict[str, Any], tracking_uri: str, home: str) -> None:
         os.environ["VERISERVE_HOME"] = home
-        cfg = FamilyConfig.model_validate(family)
+        self.config = FamilyConfig.model_validate(family)
         client = store.configure(tracking_uri)
         self.models: dict[str, Any] = {}
         self.base_config: dict[str, dict[str, Any]] = {}
         self.rows: list[dict[str, Any]] = []
-        for key, spec in cfg.models.items():
+        for key, spec in self.config.models.items():
             config = dict(spec.config)
-            if key in cfg.thresholds:
-                config["threshold"] = cfg.thresholds[key]
+            if key in self.config.thresholds:
+                config["threshold"] = self.config.thresholds[key]
             model, info = store.load(client, spec.registered, spec.alias, **config)
             self.models[key] = model
             self.base_config[key] = dict(model.config)
             self.rows.append(_model_row(key, model, info, spec.alias))
-        frames = cfg.options.get("frames", {})
-        self.frame_options = {"sample_fps": float(frames.get("sample_fps", 5.0)),
-                              "max_frames": int(frames.get("max_frames", 120)),
-                              "max_bytes": int(frames.get("max_video_bytes", 50 * 1024 * 1024))}
-        quality = self.models.get("quality")
-        self.selector = FrameSelector(quality, frames.get("weights")) if quality else None
-        self._detect_batch.set_max_batch_size(cfg.max_batch_size)
-        self._detect_batch.set_batch_wait_timeout_s(cfg.batch_wait_timeout_s)
 
-    def reconfigure(self, user_config: dict[str, Any]) -> None:
-        """``{"thresholds": {"match": 0.93}, "max_batch_size": 8}`` — applied without a restart.
-        A model left out of ``thresholds`` goes back to the threshold on its card."""
-        thresholds = user_config.get("thresholds") or {}
+    def set_thresholds(self, thresholds: dict[str, float]) -> None:
         unknown = set(thresholds) - set(self.models)
         if unknown:
-            raise ValueError(f"thresholds for unknown face models: {sorted(unknown)}")
+            raise ValueError(f"thresholds for unknown model roles: {sorted(unknown)}")
         for key, model in self.models.items():
             config = {k: v for k, v in self.base_config[key].items() if k != "threshold"}
             if key in thresholds:
                 config["threshold"] = float(thresholds[key])
             model.config = config
-        log.info("face thresholds: %s", thresholds or "as on the model cards")
+        log.info("thresholds: %s", thresholds or "as on the model cards")
+
+    def check_health(self) -> None:
+        if not all(m.loaded for m in self.models.values()):
+            raise RuntimeError("a model is not loaded")
+
+
+@serve.deployment(name="face")
+class FaceService:
+    """Face detection and 1:1 match, from ``models:/face-detect@champion`` and ``face-match``."""
+
+    def __init__(self, family: dict[str, Any], tracking_uri: str, home: str) -> None:
+        cfg = self.family = FamilyModels(family, tracking_uri, home)
+        self.models = cfg.models
+        frames = cfg.config.options.get("frames", {})
+        self.frame_options = {"sample_fps": float(frames.get("sample_fps", 5.0)),
+                              "max_frames": int(frames.get("max_frames", 120)),
+                              "max_bytes": int(frames.get("max_video_bytes", 50 * 1024 * 1024))}
+        quality = self.models.get("quality")
+        self.selector = FrameSelector(quality, frames.get("weights")) if quality else None
+        self._detect_batch.set_max_batch_size(cfg.config.max_batch_size)
+        self._detect_batch.set_batch_wait_timeout_s(cfg.config.batch_wait_timeout_s)
+
+    def reconfigure(self, user_config: dict[str, Any]) -> None:
+        """``{"thresholds": {"match": 0.93}, "max_batch_size": 8}`` — applied without a restart.
+        A model left out of ``thresholds`` goes back to the threshold on its card."""
+        self.family.set_thresholds(user_config.get("thresholds") or {})
         if "max_batch_size" in user_config:
             self._detect_batch.set_max_batch_size(int(user_config["max_batch_size"]))
 
     def check_health(self) -> None:
-        if not all(m.loaded for m in self.models.values()):
-            raise RuntimeError("a face model is not loaded")
+        self.family.check_health()
 
     def model_rows(self) -> list[dict[str, Any]]:
-        return self.rows
+        return self.family.rows
 
     @serve.batch(max_batch_size=4, batch_wait_timeout_s=0.005)
     async def _detect_batch(self, images: list[np.ndarray]) -> list[tuple[str, Any]]:
@@ -121,4 +135,25 @@ class FaceService:
     async def match(self, id_image: np.ndarray, live_image: np.ndarray) -> dict[str, Any]:
         inp = MatchInput(id_image=id_image, live_image=live_image)
         result = await asyncio.to_thread(self.models["match"].predict, inp)
+        return result.model_dump(mode="json")
+
+
+@serve.deployment(name="liveness")
+class LivenessService:
+    """Passive liveness from ``models:/liveness-passive@champion``."""
+
+    def __init__(self, family: dict[str, Any], tracking_uri: str, home: str) -> None:
+        self.family = FamilyModels(family, tracking_uri, home)
+
+    def reconfigure(self, user_config: dict[str, Any]) -> None:
+        self.family.set_thresholds(user_config.get("thresholds") or {})
+
+    def check_health(self) -> None:
+        self.family.check_health()
+
+    def model_rows(self) -> list[dict[str, Any]]:
+        return self.family.rows
+
+    async def passive(self, images: list[np.ndarray]) -> dict[str, Any]:
+        result = await asyncio.to_thread(self.family.models["passive"].predict, PassiveInput(images=images))
         return result.model_dump(mode="json")

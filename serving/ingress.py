@@ -139,8 +139,9 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
 class Ingress:
     """Routes requests to the family deployments passed in as handles."""
 
-    def __init__(self, face, http: dict[str, Any]) -> None:
+    def __init__(self, face, liveness, http: dict[str, Any]) -> None:
         self.face = face
+        self.liveness = liveness
         self.http = HttpConfig.model_validate(http)
         app.state.http = self.http
 
@@ -156,7 +157,7 @@ class Ingress:
     @app.get("/healthz")
     async def healthz(self) -> JSONResponse:
         checks = {}
-        for name, handle in {"face": self.face}.items():
+        for name, handle in {"face": self.face, "liveness": self.liveness}.items():
             try:
                 await asyncio.wait_for(handle.model_rows.remote(), timeout=5)
                 checks[name] = "ok"
@@ -167,7 +168,7 @@ class Ingress:
 
     @app.get("/v1/models")
     async def models(self, request: Request) -> dict:
-        rows = await call(self.face.model_rows)
+        rows = await call(self.face.model_rows) + await call(self.liveness.model_rows)
         return {"request_id": _rid(request), "models": rows}
 
     @app.post("/v1/face/detect", openapi_extra=_image_body("image"))
@@ -202,6 +203,21 @@ class Ingress:
                                               max_pixels=self.http.max_image_pixels)
                       for i, data in enumerate(files["images"])]
         result = await call(self.face.select_frames, files.get("video"), images, k)
+        return {"request_id": _rid(request), **result}
+
+    @app.post("/v1/liveness/passive", openapi_extra=_form_body(
+        {"image": "one selfie"},
+        {"images": {"type": "array", "items": {"type": "string", "format": "binary"},
+                    "description": "or up to 16 frames of one capture (JSON: images_b64 list)"}}))
+    async def liveness_passive(self, request: Request) -> dict:
+        files, _ = await read_files(request, [], optional=("image",), multi=("images",), one_of=("image", "images"),
+                                    max_file_bytes=self.http.max_image_bytes)
+        raw = [files["image"]] if "image" in files else files["images"]
+        fields = ["image"] if "image" in files else [f"images[{i}]" for i in range(len(raw))]
+        images = [await asyncio.to_thread(decode_image, data, field=field, max_bytes=self.http.max_image_bytes,
+                                          max_pixels=self.http.max_image_pixels) for data, field in zip(raw, fields,
+                                                                                                         strict=True)]
+        result = await call(self.liveness.passive, images)
         return {"request_id": _rid(request), **result}
 
     @app.post("/v1/face/match", openapi_extra=_image_body("id_image", "live_image"))

@@ -34,6 +34,13 @@ def home() -> Path:
     return Path(os.environ.get("VERISERVE_HOME", "var")).absolute()
 
 
+def cache_home() -> Path:
+    """Where generated datasets and bootstrap-trained weights are kept (``VERISERVE_CACHE``, default
+    ``VERISERVE_HOME``); several stores can share one."""
+    cache = os.environ.get("VERISERVE_CACHE")
+    return Path(cache).absolute() if cache else home()
+
+
 def tracking_uri(explicit: str | None = None) -> str:
     return explicit or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home() / 'mlflow.db'}"
 

@@ -25,6 +25,22 @@ PHOTOS = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_cache(tmp_path_factory):
+    """One cache for generated datasets and bootstrap-trained weights across every test store (and the
+    CLI subprocesses, which inherit the environment), so the liveness default is trained once."""
+    import os
+
+    cache = tmp_path_factory.mktemp("veriserve_cache")
+    old = os.environ.get("VERISERVE_CACHE")
+    os.environ["VERISERVE_CACHE"] = str(cache)
+    yield cache
+    if old is None:
+        os.environ.pop("VERISERVE_CACHE", None)
+    else:
+        os.environ["VERISERVE_CACHE"] = old
+
+
 @pytest.fixture(scope="session")
 def photo_paths() -> dict[str, Path]:
     return {k: _package_dir(pkg) / rel for k, (pkg, rel) in PHOTOS.items()}

@@ -118,4 +118,32 @@ def bootstrap(client, *, progress: Callable[[str], None] | None = None) -> list[
         if progress:
             progress(d.model)
         results.append(register(client, d.registered, d.model, d.config, reason="bootstrap: embedded default"))
+    if progress:
+        progress("liveness-passive-texture (training on synthetic attacks)")
+    results.append(bootstrap_liveness(client))
     return results
+
+
+def bootstrap_liveness(client, *, seed: int = 0) -> BootstrapResult:
+    """Train the passive liveness default on synthetic attacks (deterministic, ~1 min on 2 cores) unless
+    a champion already exists; register it and make it champion."""
+    from training.liveness.train import log_and_register, synthetic_dataset, train_texture
+
+    from models.errors import ModelLoadError
+    from models.liveness.passive import TextureLiveness
+
+    name, reason = "liveness-passive", "bootstrap: trained on synthetic attacks"
+    if store.has_alias(client, name):
+        return BootstrapResult(name, store.get_by_alias(client, name).version, False)
+    trained = store.cache_home() / "trained" / f"liveness-passive-texture-seed{seed}"
+    try:  # an earlier bootstrap (same seed, same code) already trained it: reuse after verifying
+        card = TextureLiveness().resolve_card(trained)
+        return register(client, name, card.name, {}, trained, card=card, reason=reason)
+    except ModelLoadError:
+        pass
+    work = store.cache_home() / "datasets" / f"synthetic-liveness-seed{seed}"
+    if not (work / "live").is_dir():
+        synthetic_dataset(work, seed=seed)
+    result = train_texture(work, trained, seed=seed, synthetic=True)
+    _, reg = log_and_register(client, result, registered=name, reason=reason, set_champion=True)
+    return reg

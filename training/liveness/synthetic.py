@@ -20,8 +20,11 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from models.liveness.crops import face_crop
+
 ATTACK_TYPES = ("print", "replay", "cutout")
-CROP_PX = 224
+CROP_PX = 256
+CROP_SCALE = 2.2  # face box x this: the detector finds the face again and crops it at 1.6 like at inference
 
 
 def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
@@ -30,18 +33,20 @@ def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
     return np.asarray(Image.open(buf).convert("RGB"))
 
 
-def capture(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """What any camera does: small perspective and scale change, lighting, slight blur, sensor noise, JPEG."""
+def capture(img: np.ndarray, rng: np.random.Generator, clean: bool = False) -> np.ndarray:
+    """What any camera does: small perspective and scale change, lighting, slight blur, sensor noise, JPEG.
+    ``clean``: a good camera — light noise, no blur, high JPEG quality."""
     h, w = img.shape[:2]
     d = 0.04 * w
     src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
     dst = (src + rng.uniform(-d, d, src.shape)).astype(np.float32)
     out = cv2.warpPerspective(img, cv2.getPerspectiveTransform(src, dst), (w, h), borderMode=cv2.BORDER_REFLECT)
     out = out.astype(np.float32) * rng.uniform(0.75, 1.2) + rng.uniform(-20, 20)
-    if rng.random() < 0.5:
+    if not clean and rng.random() < 0.4:
         out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 1.0))
-    out += rng.normal(0, rng.uniform(1.0, 4.0), out.shape)
-    return _jpeg(np.clip(out, 0, 255).astype(np.uint8), int(rng.integers(55, 95)))
+    out += rng.normal(0, rng.uniform(0.3, 1.0) if clean else rng.uniform(1.0, 3.5), out.shape)
+    quality = int(rng.integers(88, 99)) if clean else int(rng.integers(60, 95))
+    return _jpeg(np.clip(out, 0, 255).astype(np.uint8), quality)
 
 
 def _halftone(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -116,15 +121,9 @@ ATTACKS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
     "print": print_attack, "replay": replay_attack, "cutout": cutout_attack}
 
 
-def face_crop(image: np.ndarray, box, size: int = CROP_PX, scale: float = 1.6) -> np.ndarray:
-    """Square crop ``scale`` x the face box around its centre, resized to ``size`` px (reflect-padded)."""
-    x1, y1, x2, y2 = box
-    cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, scale * max(x2 - x1, y2 - y1) / 2
-    pad = int(half) + 2
-    padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT)
-    xa, ya = int(cx - half) + pad, int(cy - half) + pad
-    crop = padded[ya:ya + int(2 * half), xa:xa + int(2 * half)]
-    return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+def subject_crop(image: np.ndarray, box, size: int = CROP_PX) -> np.ndarray:
+    """A loose square crop around a face (``CROP_SCALE`` x the box) to make attacks from."""
+    return face_crop(image, box, size=size, scale=CROP_SCALE)
 
 
 def generate(faces: dict[str, np.ndarray], out_dir: str | Path, *, per_face: int = 8, seed: int = 0,
@@ -136,7 +135,7 @@ def generate(faces: dict[str, np.ndarray], out_dir: str | Path, *, per_face: int
     total, done = len(faces) * per_face * (1 + len(ATTACKS)), 0
     for ident, face in sorted(faces.items()):
         for n in range(per_face):
-            samples = {Path("live"): capture(face, rng)}
+            samples = {Path("live"): capture(face, rng, clean=n % 2 == 0)}
             for name, attack in ATTACKS.items():
                 samples[Path("spoof") / name] = attack(face, rng)
             for folder, img in samples.items():
