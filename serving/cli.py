@@ -416,7 +416,8 @@ def train_liveness(
     t = result.test_report
     console.print(f"weights and card: {result.out_dir}")
     console.print(f"held-out subjects at threshold {t['threshold']:.4f}: APCER {t['apcer']} "
-                  f"(max {t['apcer_max']:.3f}), BPCER {t['bpcer']:.3f}, ACER {t['acer']:.3f}; BPCER@APCER5% {t['bpcer_at_apcer_5pct']:.3f}")
+                  f"(max {t['apcer_max']:.3f}), BPCER {t['bpcer']:.3f}, ACER {t['acer']:.3f}; "
+                  f"BPCER@APCER5% {t['bpcer_at_apcer_5pct']:.3f}")
     if reg:
         console.print(f"registered liveness-passive v{reg.version} (MLflow run {run_id})"
                       + ("" if champion else "; promote with 'veriserve models promote liveness-passive …'"))

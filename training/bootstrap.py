@@ -127,10 +127,9 @@ def bootstrap(client, *, progress: Callable[[str], None] | None = None) -> list[
 def bootstrap_liveness(client, *, seed: int = 0) -> BootstrapResult:
     """Train the passive liveness default on synthetic attacks (deterministic, ~1 min on 2 cores) unless
     a champion already exists; register it and make it champion."""
-    from training.liveness.train import log_and_register, synthetic_dataset, train_texture
-
     from models.errors import ModelLoadError
     from models.liveness.passive import TextureLiveness
+    from training.liveness.train import log_and_register, synthetic_dataset, train_texture
 
     name, reason = "liveness-passive", "bootstrap: trained on synthetic attacks"
     if store.has_alias(client, name):

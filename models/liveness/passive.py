@@ -38,7 +38,7 @@ def trained_dir(name: str) -> Path:
 @register_model
 class TextureLiveness(Model[PassiveInput, PassiveOutput]):
     """Config: ``threshold`` (live score, overrides the card), ``multiple_faces`` ("reject" | "largest"),
-    ``explain_top`` (how many SHAP contributions to return, default 5)."""
+    ``explain_top`` (how many SHAP contributions to return, default 5), ``min_margin`` (HOG margin, 0)."""
 
     name: ClassVar[str] = "liveness-passive-texture"
     input_type = PassiveInput
@@ -62,7 +62,8 @@ class TextureLiveness(Model[PassiveInput, PassiveOutput]):
         if getattr(self.classifier, "n_features_in_", None) != len(features.FEATURE_NAMES):
             raise ModelLoadError(f"{WEIGHTS_FILE} expects {getattr(self.classifier, 'n_features_in_', '?')} "
                                  f"features, this code makes {len(features.FEATURE_NAMES)}")
-        self.detector = HogDetector()
+        # dlib's own margin (0): attack images are often degraded, and training used the same detector
+        self.detector = HogDetector(min_margin=float(self.config.get("min_margin", 0.0)))
         self._explainer = None
         self.card = card
 

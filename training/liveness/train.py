@@ -40,6 +40,7 @@ class TrainResult:
     test_report: dict
     cv_report: dict
     skipped: list[str]
+    test_subjects: list[str] = field(default_factory=list)
     test_scores: dict[str, np.ndarray] = field(default_factory=dict)
     importances: dict[str, float] = field(default_factory=dict)
 
@@ -146,10 +147,11 @@ def train_texture(dataset: str | Path, out_dir: str | Path, *, seed: int = 0, n_
     out.mkdir(parents=True, exist_ok=True)
     with open(out / WEIGHTS_FILE, "wb") as fh:
         pickle.dump(clf, fh, protocol=5)
+    test_subjects = sorted({str(subj) for subj, t in zip(subjects, test, strict=True) if t})
     digest = hashlib.sha256("\n".join(sorted(str(s.path.relative_to(Path(dataset))) for s in kept)).encode())
     provenance = (f"{layout} dataset {Path(dataset).name}: {int(y.sum())} bona fide / {int((~y).sum())} attack "
                   f"images from {len(set(subjects))} subjects (file-list sha256 {digest.hexdigest()[:16]}); "
-                  f"held-out subjects: {sorted(set(np.array(subjects)[test]))}")
+                  f"held-out subjects: {', '.join(test_subjects)}")
     if synthetic:
         provenance = SYNTHETIC_NOTE + ". " + provenance
     card = ModelCard(
@@ -171,7 +173,7 @@ def train_texture(dataset: str | Path, out_dir: str | Path, *, seed: int = 0, n_
     importances = dict(zip(features.FEATURE_NAMES, map(float, clf.feature_importances_), strict=True))
     return TrainResult(out_dir=out, card=card, params={**params, "layout": layout, "samples": len(kept),
                                                         "skipped": len(skipped), "test_fraction": test_fraction},
-                       test_report=test_report, cv_report=cv_report, skipped=skipped,
+                       test_report=test_report, cv_report=cv_report, skipped=skipped, test_subjects=test_subjects,
                        test_scores={"bona_fide": test_scores[y[test]], **test_attacks}, importances=importances)
 
 
