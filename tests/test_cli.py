@@ -71,13 +71,13 @@ def test_models_bootstrap_list_promote_history(tmp_path):
     env = {"VERISERVE_HOME": str(tmp_path / "home"), "MLFLOW_TRACKING_URI": ""}
     first = run("models", "bootstrap", "--json", env=env)
     assert first.returncode == 0, first.stderr
-    assert all(r["created"] for r in json.loads(first.stdout))
+    assert all(r["created"] for r in json.loads(first.stdout))  # liveness: registered from the shared cache
     again = json.loads(run("models", "bootstrap", "--json", env=env).stdout)
     assert not any(r["created"] for r in again)
     rows = json.loads(run("models", "list", "--json", env=env).stdout)
     assert {(r["name"], r["version"], r["alias"], r["backend"]) for r in rows} == {
         ("face-detect", "1", "champion", "dlib"), ("face-match", "1", "champion", "dlib"),
-        ("face-quality", "1", "champion", "dlib")}
+        ("face-quality", "1", "champion", "dlib"), ("liveness-passive", "1", "champion", "sklearn")}
     assert "face-match" in run("models", "list", env=env).stdout
     promoted = run("models", "promote", "face-match", "1", "--reason", "re-affirm", "--user", "alice", env=env)
     assert promoted.returncode == 0, promoted.stderr
@@ -105,7 +105,7 @@ def test_serve_with_a_broken_config_is_a_clear_error(tmp_path):
     nofamily = tmp_path / "nofamily.yaml"
     nofamily.write_text("families: {}\n")
     out = run("serve", "--config", str(nofamily))
-    assert out.returncode == 2 and "must include 'face'" in out.stderr
+    assert out.returncode == 2 and "must be exactly" in out.stderr
 
 
 def test_predict_face_quality(photo_paths, tmp_path):

@@ -64,12 +64,13 @@ def _error(resp, status: int, code: str) -> dict:
 
 def test_health_and_models(http):
     health = http.get("/healthz").json()
-    assert health == {"status": "ok", "deployments": {"face": "ok"}}
+    assert health == {"status": "ok", "deployments": {"face": "ok", "liveness": "ok"}}
     rows = http.get("/v1/models").json()["models"]
     by_name = {r["name"]: r for r in rows}
-    assert set(by_name) == {"face-detect", "face-match", "face-quality"}
+    assert set(by_name) == {"face-detect", "face-match", "face-quality", "liveness-passive"}
     for r in rows:
-        assert r["alias"] == "champion" and r["backend"] == "dlib" and r["version"] == "1"
+        assert r["alias"] == "champion" and r["version"] == "1"
+        assert r["backend"] == ("sklearn" if r["family"] == "liveness" else "dlib")
         assert r["licence"] and len(r["digest"]) == 64
     assert by_name["face-match"]["thresholds"]["match"]["value"] == 0.92
 
@@ -77,7 +78,7 @@ def test_health_and_models(http):
 def test_openapi_documents_the_endpoints(http):
     paths = http.get("/openapi.json").json()["paths"]
     assert {"/healthz", "/v1/models", "/v1/face/detect", "/v1/face/match", "/v1/face/quality",
-            "/v1/face/select-frames"} <= set(paths)
+            "/v1/face/select-frames", "/v1/liveness/passive"} <= set(paths)
     body = paths["/v1/face/match"]["post"]["requestBody"]["content"]
     assert {"multipart/form-data", "application/json"} <= set(body)
 
@@ -232,3 +233,21 @@ def test_select_frames_endpoint(http, tmp_path):
     _error(http.post("/v1/face/select-frames", json={"images_b64": "not-a-list"}), 400, "invalid_input")
     ok = http.post("/v1/face/select-frames", files={"video": ("clip.mp4", video, "video/mp4")})
     assert ok.status_code == 200
+
+
+def test_passive_liveness_endpoint(http, photo_paths, no_face_image):
+    grace = jpeg_bytes(rgb(photo_paths["grace"]))
+    resp = http.post("/v1/liveness/passive", files=_files(image=grace))
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert isinstance(body["live"], bool) and 0 <= body["score"] <= 1
+    assert body["threshold"] > 0 and set(body["operating_point"]) == {"apcer", "bpcer"}
+    assert len(body["explanation"]) == 5 and {"feature", "value", "shap"} <= set(body["explanation"][0])
+    assert body["evidence"]["models"][0]["name"] == "liveness-passive-texture"
+    frames = http.post("/v1/liveness/passive", json={"images_b64": [base64.b64encode(grace).decode()] * 2})
+    assert frames.status_code == 200 and len(frames.json()["frame_scores"]) == 2
+    _error(http.post("/v1/liveness/passive", files=_files(image=png_bytes(no_face_image))), 422, "no_face")
+    _error(http.post("/v1/liveness/passive", files=_files(image=b"junk")), 400, "invalid_image")
+    _error(http.post("/v1/liveness/passive", json={"images_b64": []}), 400, "invalid_input")
+    _error(http.post("/v1/liveness/passive", files=_files(selfie=grace)), 400, "invalid_input")
+    assert http.post("/v1/liveness/passive", files=_files(image=grace)).status_code == 200

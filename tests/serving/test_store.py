@@ -35,9 +35,10 @@ def test_store_lives_under_veriserve_home(client):
 
 def test_bootstrap_registers_each_default_as_champion(client):
     rows = [v.row() for v in store.list_versions(client)]
-    assert {r["name"] for r in rows} == {d.registered for d in EMBEDDED_DEFAULTS}
+    assert {r["name"] for r in rows} == {d.registered for d in EMBEDDED_DEFAULTS} | {"liveness-passive"}
     for r in rows:
-        assert r["alias"] == "champion" and r["backend"] == "dlib" and r["version"] == "1"
+        assert r["alias"] == "champion" and r["version"] == "1"
+        assert r["backend"] == ("sklearn" if r["name"] == "liveness-passive" else "dlib")
         assert r["licence"] and len(r["digest"]) == 64
     match = next(r for r in rows if r["name"] == "face-match")
     assert match["commercial_use"] and match["model"] == "face-match-dlib"
