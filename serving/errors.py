@@ -13,11 +13,15 @@ from models.errors import (
     PayloadTooLarge,
     VeriserveError,
 )
+from models.liveness.challenges import ChallengeExpired, ChallengeUsed, UnknownChallenge
 
 log = logging.getLogger(__name__)
 
 # First match wins: more specific classes come before their bases.
 HTTP_STATUS: list[tuple[type[VeriserveError], int]] = [
+    (UnknownChallenge, 404),
+    (ChallengeUsed, 409),
+    (ChallengeExpired, 410),
     (PayloadTooLarge, 413),
     (NoFace, 422),
     (MultipleFaces, 422),

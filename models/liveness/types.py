@@ -31,3 +31,32 @@ class PassiveOutput(Record):
     box: tuple[float, float, float, float] | None
     explanation: list[Contribution] = Field(description="features that drove the decision, strongest first")
     evidence: Evidence
+
+
+class ActionInput(ImageRecord):
+    """Frames of the customer performing ``actions`` (in order); timestamps in ms, one per frame."""
+
+    images: list[np.ndarray]
+    timestamps_ms: list[float]
+    actions: list[str]
+
+
+class ActionResult(Record):
+    action: str
+    detected: bool
+    at_ms: float | None = None
+    frame: int | None = None
+    peak: float | None = Field(default=None, description="the signal at detection: EAR, MAR or degrees")
+
+
+class ActionOutput(Record):
+    live: bool
+    actions: list[ActionResult]
+    same_person: bool
+    min_similarity: float | None = Field(description="lowest embedding cosine between sampled frames and the first")
+    frames_with_face: int
+    frames_total: int
+    best_frame: int | None
+    best_image_b64: str | None = Field(description="JPEG headshot of the best live frame, for face match")
+    reasons: list[str]
+    evidence: Evidence
