@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "veriserve"
 KNOWN_FAMILIES = {"face", "liveness"}
-REQUIRED_ROLES = {"face": {"detect", "match", "quality"}, "liveness": {"passive"}}
+REQUIRED_ROLES = {"face": {"detect", "match", "quality"}, "liveness": {"passive", "action"}}
 
 
 def build_app(cfg: ServeConfig):

@@ -16,7 +16,8 @@ from ray import serve
 
 from models.face.frames import FrameSelector
 from models.face.types import DetectInput, MatchInput, QualityInput
-from models.liveness.types import PassiveInput
+from models.liveness.challenges import ChallengeStore
+from models.liveness.types import ActionInput, PassiveInput
 from models.video import frames_from_images, sample_frames
 from serving import store
 from serving.config import FamilyConfig
@@ -140,10 +141,15 @@ class FaceService:
 
 @serve.deployment(name="liveness")
 class LivenessService:
-    """Passive liveness from ``models:/liveness-passive@champion``."""
+    """Passive liveness (``models:/liveness-passive@champion``) and challenge-response action liveness
+    (``liveness-action``), with single-use challenges kept in ``$VERISERVE_HOME/challenges.db``."""
 
     def __init__(self, family: dict[str, Any], tracking_uri: str, home: str) -> None:
         self.family = FamilyModels(family, tracking_uri, home)
+        options = self.family.config.options
+        self.challenges = ChallengeStore(ttl_s=float(options.get("challenge_ttl_s", 60.0)))
+        self.video_options = {"sample_fps": float(options.get("sample_fps", 10.0)),
+                              "max_frames": int(options.get("max_frames", 150))}
 
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         self.family.set_thresholds(user_config.get("thresholds") or {})
@@ -153,6 +159,27 @@ class LivenessService:
 
     def model_rows(self) -> list[dict[str, Any]]:
         return self.family.rows
+
+    def challenge(self, n_actions: int | None = None) -> dict[str, Any]:
+        return self.challenges.issue(n_actions)
+
+    async def action(self, challenge_id: str, video: bytes | None, images: list[np.ndarray] | None) -> dict[str, Any]:
+        """Redeem the challenge (single use, even if the video then turns out unusable), then verify."""
+        actions = self.challenges.redeem(challenge_id)
+
+        def run() -> dict[str, Any]:
+            if video is not None:
+                frames = sample_frames(video, **self.video_options)
+            else:
+                frames = frames_from_images(images or [], fps=self.video_options["sample_fps"])
+            inp = ActionInput(images=[f for _, _, f in frames], timestamps_ms=[t for _, t, _ in frames],
+                              actions=actions)
+            out = self.family.models["action"].predict(inp).model_dump(mode="json")
+            out["challenge_id"] = challenge_id
+            out["frame_indices"] = [i for i, _, _ in frames]
+            return out
+
+        return await asyncio.to_thread(run)
 
     async def passive(self, images: list[np.ndarray]) -> dict[str, Any]:
         result = await asyncio.to_thread(self.family.models["passive"].predict, PassiveInput(images=images))

@@ -5,6 +5,7 @@ import json
 import logging
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -203,6 +204,43 @@ class Ingress:
                                               max_pixels=self.http.max_image_pixels)
                       for i, data in enumerate(files["images"])]
         result = await call(self.face.select_frames, files.get("video"), images, k)
+        return {"request_id": _rid(request), **result}
+
+    @app.post("/v1/liveness/challenge")
+    async def liveness_challenge(self, request: Request) -> dict:
+        """A single-use random sequence of 2–3 actions to perform on camera, valid for a short time."""
+        n = None
+        if request.headers.get("content-type", "").startswith("application/json"):
+            try:
+                body = json.loads(await request.body() or b"{}")
+            except ValueError as exc:
+                raise InvalidInput("request body is not valid JSON", code="invalid_json") from exc
+            n = body.get("n_actions") if isinstance(body, dict) else None
+            if n is not None and (not isinstance(n, int) or not 1 <= n <= 5):
+                raise InvalidInput("n_actions: expected an integer between 1 and 5")
+        c = await call(self.liveness.challenge, n)
+        return {"request_id": _rid(request), "challenge_id": c["challenge_id"], "actions": c["actions"],
+                "expires_at": datetime.fromtimestamp(c["expires_at"], UTC).isoformat(timespec="seconds"),
+                "ttl_s": round(c["expires_at"] - c["issued_at"], 1)}
+
+    @app.post("/v1/liveness/action", openapi_extra=_form_body(
+        {"video": "mp4 / webm / avi clip of the customer performing the actions"},
+        {"challenge_id": {"type": "string"},
+         "images": {"type": "array", "items": {"type": "string", "format": "binary"},
+                    "description": "frames instead of a video (JSON: images_b64 list)"}}))
+    async def liveness_action(self, request: Request) -> dict:
+        files, params = await read_files(request, [], optional=("video",), multi=("images",),
+                                         one_of=("video", "images"), max_file_bytes=self.http.max_video_bytes)
+        challenge_id = params.get("challenge_id")
+        if not isinstance(challenge_id, str) or not challenge_id:
+            raise InvalidInput("challenge_id: required (from POST /v1/liveness/challenge)")
+        images = None
+        if "video" not in files:
+            images = [await asyncio.to_thread(decode_image, data, field=f"images[{i}]",
+                                              max_bytes=self.http.max_image_bytes,
+                                              max_pixels=self.http.max_image_pixels)
+                      for i, data in enumerate(files["images"])]
+        result = await call(self.liveness.action, challenge_id, files.get("video"), images)
         return {"request_id": _rid(request), **result}
 
     @app.post("/v1/liveness/passive", openapi_extra=_form_body(

@@ -35,6 +35,7 @@ EMBEDDED_DEFAULTS: list[DefaultModel] = [
     DefaultModel("face-detect", "face-detect-dlib", {"landmarks": 68}),
     DefaultModel("face-match", "face-match-dlib"),
     DefaultModel("face-quality", "face-quality-dlib", {"landmarks": 68}),
+    DefaultModel("liveness-action", "liveness-action-dlib"),
 ]
 
 

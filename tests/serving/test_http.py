@@ -67,10 +67,10 @@ def test_health_and_models(http):
     assert health == {"status": "ok", "deployments": {"face": "ok", "liveness": "ok"}}
     rows = http.get("/v1/models").json()["models"]
     by_name = {r["name"]: r for r in rows}
-    assert set(by_name) == {"face-detect", "face-match", "face-quality", "liveness-passive"}
+    assert set(by_name) == {"face-detect", "face-match", "face-quality", "liveness-passive", "liveness-action"}
     for r in rows:
         assert r["alias"] == "champion" and r["version"] == "1"
-        assert r["backend"] == ("sklearn" if r["family"] == "liveness" else "dlib")
+        assert r["backend"] == ("sklearn" if r["name"] == "liveness-passive" else "dlib")
         assert r["licence"] and len(r["digest"]) == 64
     assert by_name["face-match"]["thresholds"]["match"]["value"] == 0.92
 
@@ -78,7 +78,8 @@ def test_health_and_models(http):
 def test_openapi_documents_the_endpoints(http):
     paths = http.get("/openapi.json").json()["paths"]
     assert {"/healthz", "/v1/models", "/v1/face/detect", "/v1/face/match", "/v1/face/quality",
-            "/v1/face/select-frames", "/v1/liveness/passive"} <= set(paths)
+            "/v1/face/select-frames", "/v1/liveness/passive", "/v1/liveness/challenge",
+            "/v1/liveness/action"} <= set(paths)
     body = paths["/v1/face/match"]["post"]["requestBody"]["content"]
     assert {"multipart/form-data", "application/json"} <= set(body)
 
@@ -251,3 +252,44 @@ def test_passive_liveness_endpoint(http, photo_paths, no_face_image):
     _error(http.post("/v1/liveness/passive", json={"images_b64": []}), 400, "invalid_input")
     _error(http.post("/v1/liveness/passive", files=_files(selfie=grace)), 400, "invalid_input")
     assert http.post("/v1/liveness/passive", files=_files(image=grace)).status_code == 200
+
+
+def test_challenge_and_action_liveness(http, photo_paths, tmp_path):
+    import numpy as np
+
+    from models.face.dlib_backend import DlibFaces, wheel_weights_dir
+    from tests.models.test_frames import write_video
+    from tests.tiny_edits import close_eyes, turn
+
+    a = rgb(photo_paths["astronaut"])
+    face = DlibFaces(wheel_weights_dir()).detect(a)[0]
+    cx = (face.box[0] + face.box[2]) / 2
+    pose = {"blink": close_eyes(a, np.asarray(face.landmarks)), "turn_left": turn(a, "right", 0.5, cx),
+            "turn_right": turn(a, "left", 0.5, cx)}
+    for _ in range(10):  # get a challenge without nod / open_mouth, which a photo edit cannot fake here
+        c = http.post("/v1/liveness/challenge", json={"n_actions": 2}).json()
+        if set(c["actions"]) <= set(pose):
+            break
+    assert len(c["actions"]) == 2 and c["ttl_s"] == 60 and c["expires_at"].endswith("+00:00")
+    seq = [a] * 3
+    for action in c["actions"]:
+        seq += [pose[action], a, a]
+    frames = [(i, 100.0 * i, f) for i, f in enumerate(seq)]
+    video = write_video(frames, tmp_path / "challenge.avi", fourcc="MJPG", fps=10.0)
+    resp = http.post("/v1/liveness/action", files={"video": ("c.avi", video, "video/x-msvideo")},
+                     data={"challenge_id": c["challenge_id"]})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["live"], body["reasons"]
+    assert [r["action"] for r in body["actions"]] == c["actions"] and body["best_image_b64"]
+    _error(http.post("/v1/liveness/action", files={"video": ("c.avi", video, "video/x-msvideo")},
+                     data={"challenge_id": c["challenge_id"]}), 409, "challenge_used")
+    _error(http.post("/v1/liveness/action", files={"video": ("c.avi", video, "video/x-msvideo")},
+                     data={"challenge_id": "made-up"}), 404, "unknown_challenge")
+    _error(http.post("/v1/liveness/action", files={"video": ("c.avi", video, "video/x-msvideo")}),
+           400, "invalid_input")
+    still = http.post("/v1/liveness/challenge").json()
+    frames_b64 = [base64.b64encode(jpeg_bytes(a)).decode()] * 6
+    flat = http.post("/v1/liveness/action", json={"challenge_id": still["challenge_id"], "images_b64": frames_b64})
+    assert flat.status_code == 200 and flat.json()["live"] is False
+    _error(http.post("/v1/liveness/challenge", json={"n_actions": 9}), 400, "invalid_input")

@@ -41,6 +41,7 @@ def test_bootstrap_registers_each_default_as_champion(client):
         assert r["backend"] == ("sklearn" if r["name"] == "liveness-passive" else "dlib")
         assert r["licence"] and len(r["digest"]) == 64
     match = next(r for r in rows if r["name"] == "face-match")
+    assert next(r for r in rows if r["name"] == "liveness-action")["model"] == "liveness-action-dlib"
     assert match["commercial_use"] and match["model"] == "face-match-dlib"
 
 
