@@ -39,6 +39,7 @@ def _import_families() -> None:
     import models.face.match  # noqa: F401
     import models.face.quality  # noqa: F401
     import models.liveness.action  # noqa: F401
+    import models.liveness.cnn  # noqa: F401
     import models.liveness.passive  # noqa: F401
 
     _families_imported = True

@@ -373,6 +373,8 @@ def train_liveness(
     synthetic: Annotated[Path | None, typer.Option(help="Generate a synthetic attack set from shipped photos "
                                                         "into this folder and train on it.")] = None,
     per_face: Annotated[int, typer.Option(help="Synthetic: samples per class and person.")] = 24,
+    kind: Annotated[str, typer.Option("--model", help="texture (gradient boosting + SHAP) or cnn (ONNX).")]
+    = "texture",
     out: Annotated[Path | None, typer.Option(help="Where to write weights + card.json.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for the split, the generator and the model.")] = 0,
     register: Annotated[bool, typer.Option(help="Register the result as a liveness-passive version.")] = True,
@@ -385,12 +387,15 @@ def train_liveness(
 
     from models.errors import InvalidInput
     from serving import store
+    from training.liveness.cnn import train_cnn
     from training.liveness.train import log_and_register, synthetic_dataset, train_texture
 
     _setup_logging()
     try:
         if (dataset is None) == (synthetic is None):
             raise InvalidInput("give a DATASET folder or --synthetic DIR (not both)")
+        if kind not in ("texture", "cnn"):
+            raise InvalidInput("--model must be texture or cnn")
         client = store.configure(tracking_uri)
         with Progress(console=err, transient=True) as bar:
             task = bar.add_task("preparing", total=None)
@@ -401,8 +406,9 @@ def train_liveness(
             if synthetic is not None:
                 dataset = synthetic_dataset(synthetic, per_face=per_face, seed=seed,
                                             progress=lambda n, t: step("generating attacks", n, t))
-            result = train_texture(dataset, out or store.home() / "trained" / f"liveness-passive-texture-seed{seed}",
-                                   seed=seed, synthetic=synthetic is not None, progress=step)
+            trainer = train_texture if kind == "texture" else train_cnn
+            result = trainer(dataset, out or store.home() / "trained" / f"liveness-passive-{kind}-seed{seed}",
+                             seed=seed, synthetic=synthetic is not None, progress=step)
             run_id, reg = (log_and_register(client, result, reason="veriserve train liveness",
                                             set_champion=champion) if register else (None, None))
     except VeriserveError as exc:

@@ -151,3 +151,33 @@ def test_training_is_logged_and_registered(trained, tmp_path, monkeypatch):
     assert mlflow.artifacts.load_dict(f"runs:/{run_id}/card.json")["name"] == "liveness-passive-texture"
     model, info = store.load(client, "liveness-passive")
     assert info.version == reg.version and model.card == trained.card
+
+
+@pytest.fixture(scope="module")
+def trained_cnn(synthetic, tmp_path_factory):
+    from training.liveness.cnn import train_cnn
+
+    return train_cnn(synthetic, tmp_path_factory.mktemp("cnn"), seed=1, synthetic=True)
+
+
+def test_cnn_trains_exports_onnx_and_beats_chance(trained_cnn, synthetic):
+    from sklearn.metrics import roc_auc_score
+
+    t = trained_cnn.test_report
+    assert set(t["apcer"]) == set(ATTACK_TYPES)
+    scores = trained_cnn.test_scores
+    y = np.r_[np.ones(len(scores["bona_fide"])), np.zeros(sum(len(v) for k, v in scores.items() if k != "bona_fide"))]
+    s = np.r_[scores["bona_fide"], *[v for k, v in scores.items() if k != "bona_fide"]]
+    assert roc_auc_score(y, s) > 0.7  # chance is 0.5
+    assert (trained_cnn.out_dir / "cnn.onnx").is_file() and trained_cnn.card.backend == "onnxruntime"
+    model = create_model("liveness-passive-cnn", trained_cnn.out_dir)
+    out = None
+    for path in sorted((synthetic / "spoof" / "replay").glob("*.jpg")):
+        replay = np.asarray(Image.open(path).convert("RGB"))
+        with contextlib.suppress(NoFace):
+            out = model.predict(PassiveInput(images=[replay, replay]))
+            break
+    assert out is not None
+    assert len(out.frame_scores) == 2 and out.frame_scores[0] == pytest.approx(out.frame_scores[1], abs=1e-5)
+    assert all(c.feature.startswith("region_r") for c in out.explanation)
+    assert any(abs(c.shap) > 0 for c in out.explanation)  # occluding some region changes the score

@@ -19,7 +19,8 @@ class PassiveInput(ImageRecord):
 class Contribution(Record):
     feature: str
     value: float
-    shap: float = Field(description="contribution to the live log-odds; > 0 pushes towards live")
+    shap: float = Field(description="contribution towards live (> 0 pushes towards live): SHAP log-odds for "
+                        "the texture model, live-probability drop when the region is occluded for the CNN")
 
 
 class PassiveOutput(Record):

@@ -54,18 +54,19 @@ def read_image(sample: Sample) -> np.ndarray:
     return decode_image(sample.path.read_bytes(), field=str(sample.path))
 
 
-def featurize(samples: list[Sample], progress: Callable[[int, int], None] | None = None,
-              centre_fallback: bool = False):
-    """Feature rows for samples whose face is found; the others are listed as skipped. The detector
-    runs at dlib's own margin (0) to keep hard attack images. ``centre_fallback`` (synthetic data, whose
-    face is centred at a known scale) crops the centre when the detector misses."""
-    from models.face.dlib_backend import HogDetector
+def face_crops(samples: list[Sample], progress: Callable[[int, int], None] | None = None,
+               centre_fallback: bool = False) -> tuple[list[np.ndarray], list[Sample], list[str]]:
+    """The 160-px face crop of every sample whose face is found (as at inference); the others are listed
+    as skipped. ``centre_fallback`` (synthetic data, whose face is centred at a known scale) crops the
+    centre when the detector misses."""
     from models.liveness.crops import face_crop
     from training.liveness.synthetic import CROP_SCALE as SUBJECT_SCALE
 
     model = TextureLiveness(multiple_faces="largest")
+    from models.face.dlib_backend import HogDetector
+
     model.detector = HogDetector(min_margin=0.0)
-    rows, kept, skipped = [], [], []
+    crops, kept, skipped = [], [], []
     for n, s in enumerate(samples):
         try:
             image = read_image(s)
@@ -77,15 +78,22 @@ def featurize(samples: list[Sample], progress: Callable[[int, int], None] | None
                 h, w = image.shape[:2]
                 half = min(h, w) / SUBJECT_SCALE / 2  # the face box the synthetic crop was made around
                 crop = face_crop(image, (w / 2 - half, h / 2 - half, w / 2 + half, h / 2 + half))
-            rows.append(features.extract(crop))
+            crops.append(crop)
             kept.append(s)
         except (VeriserveError, OSError):
             skipped.append(str(s.path))
         if progress:
             progress(n + 1, len(samples))
-    if not rows:
+    if not crops:
         raise InvalidInput("no face found in any training image")
-    return np.stack(rows), kept, skipped
+    return crops, kept, skipped
+
+
+def featurize(samples: list[Sample], progress: Callable[[int, int], None] | None = None,
+              centre_fallback: bool = False):
+    """Texture feature rows of :func:`face_crops`."""
+    crops, kept, skipped = face_crops(samples, progress, centre_fallback)
+    return np.stack([features.extract(c) for c in crops]), kept, skipped
 
 
 def split_subjects(subjects: list[str], test_fraction: float, seed: int) -> np.ndarray:
@@ -99,7 +107,7 @@ def split_subjects(subjects: list[str], test_fraction: float, seed: int) -> np.n
     return np.array([s in test for s in subjects])
 
 
-def _attacks(scores: np.ndarray, kinds: list[str]) -> dict[str, np.ndarray]:
+def attacks_of(scores: np.ndarray, kinds: list[str]) -> dict[str, np.ndarray]:
     out: dict[str, list[float]] = {}
     for sc, k in zip(scores, kinds, strict=True):
         if k != "bona_fide":
@@ -132,7 +140,7 @@ def train_texture(dataset: str | Path, out_dir: str | Path, *, seed: int = 0, n_
         progress("cross-validation", 0, 1)
     oof = cross_val_predict(clf, x[train], y[train], groups=groups, cv=GroupKFold(folds), method="predict_proba")[:, 1]
     train_kinds = [k for k, t in zip(kinds, train, strict=True) if t]
-    cv_attacks = _attacks(oof, train_kinds)
+    cv_attacks = attacks_of(oof, train_kinds)
     threshold = pad.threshold_at_apcer(cv_attacks, TARGET_APCER)
     cv_report = pad.report(oof[y[train]], cv_attacks, threshold)
     if progress:
@@ -140,7 +148,7 @@ def train_texture(dataset: str | Path, out_dir: str | Path, *, seed: int = 0, n_
     clf.fit(x[train], y[train])
     test_scores = clf.predict_proba(x[test])[:, 1]
     test_kinds = [k for k, t in zip(kinds, test, strict=True) if t]
-    test_attacks = _attacks(test_scores, test_kinds)
+    test_attacks = attacks_of(test_scores, test_kinds)
     test_report = pad.report(test_scores[y[test]], test_attacks, threshold)
 
     out = Path(out_dir)
@@ -195,6 +203,8 @@ def plots(result: TrainResult, out_dir: Path) -> list[Path]:
     fig.tight_layout()
     fig.savefig(det, dpi=110)
     plt.close(fig)
+    if not result.importances:
+        return [det]
     top = sorted(result.importances.items(), key=lambda kv: -kv[1])[:15]
     fig, ax = plt.subplots(figsize=(6, 4.5))
     ax.barh([k for k, _ in top][::-1], [v for _, v in top][::-1])
