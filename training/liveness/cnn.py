@@ -149,7 +149,8 @@ def train_cnn(dataset: str | Path, out_dir: str | Path, *, seed: int = 0, epochs
     )
     card.write(out)
     return TrainResult(out_dir=out, card=card,
-                       params={"model": "cnn", "architecture": architecture, "epochs": epochs, "batch_size": batch_size, "seed": seed,
+                       params={"model": "cnn", "architecture": architecture, "epochs": epochs,
+                               "batch_size": batch_size, "seed": seed,
                                "layout": layout, "samples": len(kept), "skipped": len(skipped),
                                "final_train_loss": round(curve[-1], 5)},
                        test_report=test_report, cv_report=val_report, skipped=skipped, test_subjects=test_subjects,
