@@ -496,6 +496,53 @@ def evaluate_face_match(
                       f"promote it with 'veriserve models promote face-match {registered.version} --reason …'")
 
 
+@evaluate_app.command("liveness")
+def evaluate_liveness(
+    dataset: Annotated[Path, typer.Argument(help="ImageFolder (live/, spoof/<type>/), CelebA-Spoof or OULU-NPU.")],
+    groups: Annotated[Path | None, typer.Option(help="CSV subject,group for the per-group breakdown.")] = None,
+    model: ModelOpt = None,
+    from_store: Annotated[bool, typer.Option("--store/--no-store", help="Evaluate models:/liveness-passive@champion "
+                                                                        "(default) or --model's own weights.")] = True,
+    tracking_uri: UriOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """APCER per attack type and max, BPCER, ACER, BPCER@APCER 1 %/5 %, DET and per-group figures
+    (ISO/IEC 30107-3), logged to MLflow."""
+    from rich.progress import Progress
+
+    from evaluation import liveness as ev
+    from serving import store
+
+    _setup_logging()
+    try:
+        store.configure(tracking_uri)
+        m = _load_local("liveness-passive", model, from_store, tracking_uri)
+        labels = ev.read_groups(groups) if groups else None
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("scoring", total=None)
+            result = ev.evaluate(m, dataset, groups=labels,
+                                 progress=lambda n, t: bar.update(task, completed=n, total=t))
+        run_id = ev.log_to_mlflow(result)
+    except VeriserveError as exc:
+        _fail(exc, as_json)
+    result["mlflow_run_id"] = run_id
+    if as_json:
+        console.print_json(json.dumps({k: v for k, v in result.items() if k != "scores"}))
+        return
+    r = result["report"]
+    console.print(f"{result['model']} ({result['model_version']}) at threshold {r['threshold']:.4f}, "
+                  f"{r['bona_fide']} bona fide / {sum(r['attacks'].values())} attacks, "
+                  f"{result['failure_to_acquire']} failures to acquire")
+    table = Table("attack type", "n", "APCER")
+    for k, v in r["apcer"].items():
+        table.add_row(k, str(r["attacks"][k]), f"{v:.3f}")
+    console.print(table)
+    console.print(f"APCER max {r['apcer_max']:.3f}  BPCER {r['bpcer']:.3f}  ACER {r['acer']:.3f}  "
+                  f"BPCER@APCER1% {r['bpcer_at_apcer_1pct']:.3f}  BPCER@APCER5% {r['bpcer_at_apcer_5pct']:.3f}")
+    for g, e in result["groups"].items():
+        console.print(f"  group {g}: {e}")
+    console.print(f"MLflow run {run_id}")
+
+
 @evaluate_app.command("frame-stability")
 def evaluate_frame_stability(
     video: Annotated[Path | None, typer.Argument(help="A clip (mp4/webm/avi); default: a synthetic clip made "

@@ -181,3 +181,29 @@ def test_cnn_trains_exports_onnx_and_beats_chance(trained_cnn, synthetic):
     assert len(out.frame_scores) == 2 and out.frame_scores[0] == pytest.approx(out.frame_scores[1], abs=1e-5)
     assert all(c.feature.startswith("region_r") for c in out.explanation)
     assert any(abs(c.shap) > 0 for c in out.explanation)  # occluding some region changes the score
+
+
+def test_evaluation_reports_30107_figures_per_group(trained, synthetic, tmp_path, monkeypatch):
+    from evaluation import liveness as ev
+
+    model = create_model("liveness-passive-texture", trained.out_dir)
+    groups_csv = tmp_path / "groups.csv"
+    groups_csv.write_text("subject,group\n" + "".join(
+        f"{s},{'t1' if s.startswith('t1_') else 'other'}\n" for s in {p.stem.rsplit('_', 1)[0]
+                                                                      for p in (synthetic / "live").glob("*.jpg")}))
+    result = ev.evaluate(model, synthetic, groups=ev.read_groups(groups_csv))
+    r = result["report"]
+    assert set(r["apcer"]) == set(ATTACK_TYPES) and r["bona_fide"] == 72
+    assert set(result["groups"]) == {"t1", "other"}
+    assert result["groups"]["t1"]["bona_fide"] == 6 * 8 and "bpcer" in result["groups"]["t1"]
+    assert r["acer"] < 0.25  # includes the training subjects, so better than the held-out figure
+    monkeypatch.setenv("VERISERVE_HOME", str(tmp_path / "home"))
+    from serving import store
+
+    client = store.configure()
+    run = client.get_run(ev.log_to_mlflow(result))
+    assert "apcer.replay" in run.data.metrics and "group.t1.bpcer" in run.data.metrics
+    with pytest.raises(InvalidInput, match="subject,group"):
+        bad = tmp_path / "bad.csv"
+        bad.write_text("a,b\n1,2\n")
+        ev.read_groups(bad)
