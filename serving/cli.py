@@ -375,7 +375,8 @@ def train_liveness(
     per_face: Annotated[int, typer.Option(help="Synthetic: samples per class and person.")] = 24,
     kind: Annotated[str, typer.Option("--model", help="texture (gradient boosting + SHAP) or cnn (ONNX).")]
     = "texture",
-    out: Annotated[Path | None, typer.Option(help="Where to write weights + card.json.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write weights + card.json (default "
+                                                  "$VERISERVE_HOME/trained/liveness-passive-<model>).")] = None,
     seed: Annotated[int, typer.Option(help="Seed for the split, the generator and the model.")] = 0,
     register: Annotated[bool, typer.Option(help="Register the result as a liveness-passive version.")] = True,
     champion: Annotated[bool, typer.Option(help="Also move the champion alias to it.")] = False,
@@ -386,6 +387,7 @@ def train_liveness(
     from rich.progress import Progress
 
     from models.errors import InvalidInput
+    from models.liveness.passive import trained_dir
     from serving import store
     from training.liveness.cnn import train_cnn
     from training.liveness.train import log_and_register, synthetic_dataset, train_texture
@@ -407,8 +409,8 @@ def train_liveness(
                 dataset = synthetic_dataset(synthetic, per_face=per_face, seed=seed,
                                             progress=lambda n, t: step("generating attacks", n, t))
             trainer = train_texture if kind == "texture" else train_cnn
-            result = trainer(dataset, out or store.home() / "trained" / f"liveness-passive-{kind}-seed{seed}",
-                             seed=seed, synthetic=synthetic is not None, progress=step)
+            result = trainer(dataset, out or trained_dir(f"liveness-passive-{kind}"), seed=seed,
+                             synthetic=synthetic is not None, progress=step)
             run_id, reg = (log_and_register(client, result, reason="veriserve train liveness",
                                             set_champion=champion) if register else (None, None))
     except VeriserveError as exc:

@@ -154,3 +154,21 @@ def test_evaluate_face_match_and_frame_stability(tmp_path):
     assert unsupported.returncode == 2 and "needed" in unsupported.stderr
     stab = json.loads(run("evaluate", "frame-stability", "--trials", "1", "--json", env=env).stdout)
     assert stab["reference_index"] == 9 and stab["same_frame_rate_overall"] >= 0.75
+
+
+@pytest.mark.slow
+def test_train_and_evaluate_liveness(tmp_path):
+    env = {"VERISERVE_HOME": str(tmp_path / "home"), "MLFLOW_TRACKING_URI": ""}
+    out = run("train", "liveness", "--synthetic", str(tmp_path / "synth"), "--per-face", "5", "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["registered_version"] == "1" and report["test"]["acer"] < 0.5
+    assert (tmp_path / "synth" / "spoof" / "replay").is_dir()
+    ev = run("evaluate", "liveness", str(tmp_path / "synth"), "--no-store", "--model", "liveness-passive-texture",
+             "--json", env={**env, "VERISERVE_HOME": str(tmp_path / "home")})
+    assert ev.returncode == 0, ev.stderr
+    assert set(json.loads(ev.stdout)["report"]["apcer"]) == {"print", "replay", "cutout"}
+    bad = run("train", "liveness", env=env)
+    assert bad.returncode == 2 and "DATASET" in bad.stderr
+    missing = run("evaluate", "liveness", str(tmp_path / "nope"), "--no-store", env=env)
+    assert missing.returncode == 2 and "not found" in missing.stderr

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from evaluation.face_edits import close_eyes, turn
 from models.errors import InvalidInput
 from models.liveness.action import ActionDetector
 from models.liveness.challenges import ACTIONS, ChallengeExpired, ChallengeStore, ChallengeUsed, UnknownChallenge
 from models.liveness.types import ActionInput
 from models.registry import create_model
 from tests.conftest import rgb
-from tests.tiny_edits import close_eyes, turn
 
 
 @pytest.fixture(scope="module")

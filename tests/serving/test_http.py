@@ -257,9 +257,9 @@ def test_passive_liveness_endpoint(http, photo_paths, no_face_image):
 def test_challenge_and_action_liveness(http, photo_paths, tmp_path):
     import numpy as np
 
+    from evaluation.face_edits import close_eyes, turn
     from models.face.dlib_backend import DlibFaces, wheel_weights_dir
     from tests.models.test_frames import write_video
-    from tests.tiny_edits import close_eyes, turn
 
     a = rgb(photo_paths["astronaut"])
     face = DlibFaces(wheel_weights_dir()).detect(a)[0]

@@ -1,4 +1,5 @@
-"""Landmark-driven edits of a real photo, to build action-liveness frame sequences for tests."""
+"""Landmark-driven edits of a real photo (eyes closed, head turned), to build action-liveness frame
+sequences for tests, benchmarks and demos without recording anyone."""
 
 from __future__ import annotations
 
