@@ -126,24 +126,31 @@ def bootstrap(client, *, progress: Callable[[str], None] | None = None) -> list[
 
 
 def bootstrap_liveness(client, *, seed: int = 0) -> BootstrapResult:
-    """Train the passive liveness default on synthetic attacks (deterministic, ~1 min on 2 cores) unless
-    a champion already exists; register it and make it champion."""
+    """Train the passive liveness defaults on synthetic attacks (deterministic, a couple of minutes on 2
+    cores) unless a champion already exists: the texture model becomes champion, the CNN is registered
+    beside it for comparison. Weights trained earlier with the same seed are reused after verification."""
     from models.errors import ModelLoadError
+    from models.liveness.cnn import CNNLiveness
     from models.liveness.passive import TextureLiveness
+    from training.liveness.cnn import train_cnn
     from training.liveness.train import log_and_register, synthetic_dataset, train_texture
 
     name, reason = "liveness-passive", "bootstrap: trained on synthetic attacks"
     if store.has_alias(client, name):
         return BootstrapResult(name, store.get_by_alias(client, name).version, False)
-    trained = store.cache_home() / "trained" / f"liveness-passive-texture-seed{seed}"
-    try:  # an earlier bootstrap (same seed, same code) already trained it: reuse after verifying
-        card = TextureLiveness().resolve_card(trained)
-        return register(client, name, card.name, {}, trained, card=card, reason=reason)
-    except ModelLoadError:
-        pass
     work = store.cache_home() / "datasets" / f"synthetic-liveness-seed{seed}"
-    if not (work / "live").is_dir():
-        synthetic_dataset(work, seed=seed)
-    result = train_texture(work, trained, seed=seed, synthetic=True)
-    _, reg = log_and_register(client, result, registered=name, reason=reason, set_champion=True)
-    return reg
+    results = []
+    for cls, trainer, champion in ((TextureLiveness, train_texture, True), (CNNLiveness, train_cnn, False)):
+        trained = store.cache_home() / "trained" / f"{cls.name}-seed{seed}"
+        try:  # an earlier bootstrap (same seed, same code) already trained it: reuse after verifying
+            card = cls().resolve_card(trained)
+            results.append(register(client, name, card.name, {}, trained, card=card, reason=reason,
+                                    set_champion=champion))
+            continue
+        except ModelLoadError:
+            pass
+        if not (work / "live").is_dir():
+            synthetic_dataset(work, seed=seed)
+        result = trainer(work, trained, seed=seed, synthetic=True)
+        results.append(log_and_register(client, result, registered=name, reason=reason, set_champion=champion)[1])
+    return results[0]

@@ -36,7 +36,11 @@ def test_store_lives_under_veriserve_home(client):
 def test_bootstrap_registers_each_default_as_champion(client):
     rows = [v.row() for v in store.list_versions(client)]
     assert {r["name"] for r in rows} == {d.registered for d in EMBEDDED_DEFAULTS} | {"liveness-passive"}
+    cnn = [r for r in rows if r["model"] == "liveness-passive-cnn"]
+    assert [(r["version"], r["alias"], r["backend"]) for r in cnn] == [("2", "", "onnxruntime")]
     for r in rows:
+        if r in cnn:
+            continue
         assert r["alias"] == "champion" and r["version"] == "1"
         assert r["backend"] == ("sklearn" if r["name"] == "liveness-passive" else "dlib")
         assert r["licence"] and len(r["digest"]) == 64

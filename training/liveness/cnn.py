@@ -154,4 +154,4 @@ def train_cnn(dataset: str | Path, out_dir: str | Path, *, seed: int = 0, epochs
                                "layout": layout, "samples": len(kept), "skipped": len(skipped),
                                "final_train_loss": round(curve[-1], 5)},
                        test_report=test_report, cv_report=val_report, skipped=skipped, test_subjects=test_subjects,
-                       test_scores={"bona_fide": probs[test][y[test]], **test_attacks})
+                       test_scores={"bona_fide": probs[test][y[test]], **test_attacks}, curve=curve)

@@ -43,6 +43,7 @@ class TrainResult:
     test_subjects: list[str] = field(default_factory=list)
     test_scores: dict[str, np.ndarray] = field(default_factory=dict)
     importances: dict[str, float] = field(default_factory=dict)
+    curve: list[float] = field(default_factory=list)  # training loss per epoch (CNN)
 
 
 def read_image(sample: Sample) -> np.ndarray:
@@ -229,6 +230,8 @@ def log_and_register(client, result: TrainResult, *, registered: str = "liveness
         flat |= {f"test.apcer.{k}": v for k, v in result.test_report["apcer"].items()}
         flat |= {f"cv.{k}": v for k, v in result.cv_report.items() if isinstance(v, (int, float))}
         mlflow.log_metrics(flat)
+        for epoch, loss in enumerate(result.curve):
+            mlflow.log_metric("train.loss", loss, step=epoch)
         for p in plots(result, Path(tmp)):
             mlflow.log_artifact(str(p), "plots")
         mlflow.log_dict({"test": result.test_report, "cv": result.cv_report, "skipped": result.skipped},
