@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from models.errors import InvalidInput, ModelLoadError, NoFace
+from models.errors import InvalidInput, ModelLoadError, MultipleFaces, NoFace
 from models.liveness.types import PassiveInput
 from models.registry import create_model
+from tests.conftest import rgb
 from training.liveness.datasets import load_dataset
 from training.liveness.synthetic import ATTACK_TYPES
 from training.liveness.train import synthetic_dataset, train_texture
@@ -84,7 +85,7 @@ def test_trained_model_loads_decides_and_explains(trained, synthetic):
     assert np.mean([o.score for o in live]) > np.mean([o.score for o in attacks]) + 0.3
 
 
-def test_model_refuses_tampered_weights_and_no_face(trained, tmp_path, no_face_image):
+def test_model_refuses_tampered_weights_and_no_face(trained, tmp_path, no_face_image, photo_paths):
     import shutil
 
     copy = tmp_path / "copy"
@@ -98,6 +99,11 @@ def test_model_refuses_tampered_weights_and_no_face(trained, tmp_path, no_face_i
     model = create_model("liveness-passive-texture", trained.out_dir)
     with pytest.raises(NoFace):
         model.predict(PassiveInput(images=[no_face_image]))
+    group = rgb(photo_paths["t1"])
+    with pytest.raises(MultipleFaces):
+        model.predict(PassiveInput(images=[group]))
+    # a weak second HOG hit (the astronaut's badge) is not a second person
+    assert 0 <= model.predict(PassiveInput(images=[rgb(photo_paths["astronaut"])])).score <= 1
     with pytest.raises(InvalidInput):
         model.predict(PassiveInput(images=[]))
 
