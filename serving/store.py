@@ -60,8 +60,16 @@ def configure(uri: str | None = None):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     for noisy in ("alembic", "mlflow.store.db.utils", "mlflow.tracking", "mlflow.models"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # MLflow exports the URI to the environment as a side effect; undo that, or the next configure()
+    # (another VERISERVE_HOME in the same process) would mistake it for the user's setting
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     if client.get_experiment_by_name(EXPERIMENT) is None:
         location = (home() / "mlartifacts").as_uri() if uri.startswith("sqlite:") else None

@@ -93,3 +93,17 @@ def test_unknown_alias_or_model_raises(client):
         store.get_by_alias(client, "face-match", "challenger")
     with pytest.raises(ModelNotFound):
         store.list_versions(client, "no-such-model")
+
+
+def test_configure_follows_veriserve_home_within_one_process(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("VERISERVE_HOME", str(tmp_path / "a"))
+    a = store.configure()
+    monkeypatch.setenv("VERISERVE_HOME", str(tmp_path / "b"))
+    b = store.configure()
+    assert a.tracking_uri != b.tracking_uri and str(tmp_path / "b") in b.tracking_uri
+    import os
+
+    assert "MLFLOW_TRACKING_URI" not in os.environ
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'user.db'}")
+    assert store.configure().tracking_uri.endswith("user.db")  # the user's own setting still wins
