@@ -11,7 +11,8 @@ import math
 import numpy as np
 
 
-def _arr(x) -> np.ndarray:
+def as_scores(x) -> np.ndarray:
+    """Scores as a flat float64 array; an empty input is an error."""
     a = np.asarray(x, dtype=np.float64).ravel()
     if a.size == 0:
         raise ValueError("need at least one score")
@@ -19,16 +20,16 @@ def _arr(x) -> np.ndarray:
 
 
 def fmr(impostor, threshold: float) -> float:
-    return float(np.mean(_arr(impostor) >= threshold))
+    return float(np.mean(as_scores(impostor) >= threshold))
 
 
 def fnmr(genuine, threshold: float) -> float:
-    return float(np.mean(_arr(genuine) < threshold))
+    return float(np.mean(as_scores(genuine) < threshold))
 
 
 def error_curve(genuine, impostor) -> dict[str, np.ndarray]:
     """FMR and FNMR at every distinct score (the thresholds where either can change), ascending."""
-    g, i = np.sort(_arr(genuine)), np.sort(_arr(impostor))
+    g, i = np.sort(as_scores(genuine)), np.sort(as_scores(impostor))
     thresholds = np.unique(np.concatenate([g, i, [np.inf]]))
     fmr_ = 1.0 - np.searchsorted(i, thresholds, side="left") / i.size
     fnmr_ = np.searchsorted(g, thresholds, side="left") / g.size
@@ -55,7 +56,7 @@ def threshold_at_fmr(impostor, target: float) -> float:
     With n impostor scores, at most floor(target * n) may reach the threshold, so it is placed just
     above the (floor(target * n) + 1)-th highest impostor score.
     """
-    i = np.sort(_arr(impostor))[::-1]
+    i = np.sort(as_scores(impostor))[::-1]
     allowed = int(math.floor(target * i.size + 1e-9))
     if allowed >= i.size:
         return float(i[-1])

@@ -15,12 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-
-def _arr(x) -> np.ndarray:
-    a = np.asarray(x, dtype=np.float64).ravel()
-    if a.size == 0:
-        raise ValueError("need at least one score")
-    return a
+from evaluation.metrics import as_scores as _arr
 
 
 def apcer(attack_scores, threshold: float) -> float:

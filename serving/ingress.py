@@ -146,14 +146,15 @@ class Ingress:
         self.http = HttpConfig.model_validate(http)
         app.state.http = self.http
 
+    async def _decode_all(self, blobs: list[bytes], field: str, single: bool = False) -> list:
+        """Decode uploaded images off the event loop; errors name ``field`` (``field[i]`` for lists)."""
+        return [await asyncio.to_thread(decode_image, data, field=field if single else f"{field}[{i}]",
+                                        max_bytes=self.http.max_image_bytes, max_pixels=self.http.max_image_pixels)
+                for i, data in enumerate(blobs)]
+
     async def _images(self, request: Request, *fields: str) -> tuple[dict[str, Any], dict[str, Any]]:
         files, params = await read_files(request, list(fields), max_file_bytes=self.http.max_image_bytes)
-        images = {}
-        for name in fields:
-            images[name] = await asyncio.to_thread(
-                decode_image, files[name], field=name, max_bytes=self.http.max_image_bytes,
-                max_pixels=self.http.max_image_pixels)
-        return images, params
+        return {name: (await self._decode_all([files[name]], name, single=True))[0] for name in fields}, params
 
     @app.get("/healthz")
     async def healthz(self) -> JSONResponse:
@@ -197,12 +198,7 @@ class Ingress:
         files, params = await read_files(request, [], optional=("video",), multi=("images",),
                                          one_of=("video", "images"), max_file_bytes=self.http.max_video_bytes)
         k = parse_k(params.get("k"))
-        images = None
-        if "video" not in files:
-            images = [await asyncio.to_thread(decode_image, data, field=f"images[{i}]",
-                                              max_bytes=self.http.max_image_bytes,
-                                              max_pixels=self.http.max_image_pixels)
-                      for i, data in enumerate(files["images"])]
+        images = None if "video" in files else await self._decode_all(files["images"], "images")
         result = await call(self.face.select_frames, files.get("video"), images, k)
         return {"request_id": _rid(request), **result}
 
@@ -234,12 +230,7 @@ class Ingress:
         challenge_id = params.get("challenge_id")
         if not isinstance(challenge_id, str) or not challenge_id:
             raise InvalidInput("challenge_id: required (from POST /v1/liveness/challenge)")
-        images = None
-        if "video" not in files:
-            images = [await asyncio.to_thread(decode_image, data, field=f"images[{i}]",
-                                              max_bytes=self.http.max_image_bytes,
-                                              max_pixels=self.http.max_image_pixels)
-                      for i, data in enumerate(files["images"])]
+        images = None if "video" in files else await self._decode_all(files["images"], "images")
         result = await call(self.liveness.action, challenge_id, files.get("video"), images)
         return {"request_id": _rid(request), **result}
 
@@ -250,11 +241,10 @@ class Ingress:
     async def liveness_passive(self, request: Request) -> dict:
         files, _ = await read_files(request, [], optional=("image",), multi=("images",), one_of=("image", "images"),
                                     max_file_bytes=self.http.max_image_bytes)
-        raw = [files["image"]] if "image" in files else files["images"]
-        fields = ["image"] if "image" in files else [f"images[{i}]" for i in range(len(raw))]
-        images = [await asyncio.to_thread(decode_image, data, field=field, max_bytes=self.http.max_image_bytes,
-                                          max_pixels=self.http.max_image_pixels) for data, field in zip(raw, fields,
-                                                                                                         strict=True)]
+        if "image" in files:
+            images = await self._decode_all([files["image"]], "image", single=True)
+        else:
+            images = await self._decode_all(files["images"], "images")
         result = await call(self.liveness.passive, images)
         return {"request_id": _rid(request), **result}
 
