@@ -17,7 +17,15 @@ from models.base import ModelCard, Threshold, describe_weights
 from models.errors import InvalidInput
 from models.liveness.cnn import INPUT_PX, WEIGHTS_FILE, CNNLiveness, to_tensor
 from training.liveness.datasets import load_dataset
-from training.liveness.train import SYNTHETIC_NOTE, TARGET_APCER, TrainResult, attacks_of, face_crops, split_subjects
+from training.liveness.train import (
+    SYNTHETIC_NOTE,
+    TARGET_APCER,
+    TrainResult,
+    attacks_of,
+    face_crops,
+    labels,
+    split_subjects,
+)
 
 
 def tiny_fas(num_classes: int = 2):
@@ -72,9 +80,7 @@ def train_cnn(dataset: str | Path, out_dir: str | Path, *, seed: int = 0, epochs
     layout, samples = load_dataset(dataset)
     crops, kept, skipped = face_crops(samples, (lambda n, t: progress("face crops", n, t)) if progress else None,
                                       centre_fallback=synthetic)
-    y = np.array([s.live for s in kept])
-    kinds = [s.attack for s in kept]
-    subjects = [s.subject for s in kept]
+    y, kinds, subjects = labels(kept)
     test = split_subjects(subjects, test_fraction, seed)
     val = split_subjects(subjects, test_fraction, seed + 1) & ~test
     if not val.any() or len(set(y[val])) < 2:
@@ -91,7 +97,7 @@ def train_cnn(dataset: str | Path, out_dir: str | Path, *, seed: int = 0, epochs
     loss_fn = torch.nn.CrossEntropyLoss(weight=weight / weight.sum() * 2)
     opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
     idx = np.flatnonzero(train)
-    labels = torch.from_numpy(y.astype(np.int64))
+    targets = torch.from_numpy(y.astype(np.int64))
     steps = epochs * int(np.ceil(len(idx) / batch_size))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
     step, curve = 0, []
@@ -103,7 +109,7 @@ def train_cnn(dataset: str | Path, out_dir: str | Path, *, seed: int = 0, epochs
         for start in range(0, len(order), batch_size):
             b = order[start:start + batch_size]
             opt.zero_grad()
-            loss = loss_fn(net(_augment(x[b], rng)), labels[b])
+            loss = loss_fn(net(_augment(x[b], rng)), targets[b])
             loss.backward()
             opt.step()
             sched.step()

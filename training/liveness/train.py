@@ -97,6 +97,11 @@ def featurize(samples: list[Sample], progress: Callable[[int, int], None] | None
     return np.stack([features.extract(c) for c in crops]), kept, skipped
 
 
+def labels(kept: list[Sample]) -> tuple[np.ndarray, list[str], list[str]]:
+    """(is-live array, attack type per sample, subject per sample) of the samples that were kept."""
+    return np.array([s.live for s in kept]), [s.attack for s in kept], [s.subject for s in kept]
+
+
 def split_subjects(subjects: list[str], test_fraction: float, seed: int) -> np.ndarray:
     """Boolean mask of test samples: a seeded ``test_fraction`` of subjects (at least one)."""
     unique = sorted(set(subjects))
@@ -125,9 +130,7 @@ def train_texture(dataset: str | Path, out_dir: str | Path, *, seed: int = 0, n_
     layout, samples = load_dataset(dataset)
     x, kept, skipped = featurize(samples, (lambda n, t: progress("features", n, t)) if progress else None,
                                  centre_fallback=synthetic)
-    y = np.array([s.live for s in kept])
-    kinds = [s.attack for s in kept]
-    subjects = [s.subject for s in kept]
+    y, kinds, subjects = labels(kept)
     test = split_subjects(subjects, test_fraction, seed)
     train = ~test
     if len(set(y[train])) < 2 or len(set(y[test])) < 2:
