@@ -41,6 +41,7 @@ def _import_families() -> None:
     import models.liveness.action  # noqa: F401
     import models.liveness.cnn  # noqa: F401
     import models.liveness.passive  # noqa: F401
+    import models.ocr.model  # noqa: F401
 
     _families_imported = True
 

@@ -3,7 +3,9 @@
 - GB 11643-1999 citizen identity number (18 characters, ISO 7064 MOD 11-2 check character);
 - ISO/IEC 7812 Luhn check of bank card numbers;
 - GB 32100-2015 unified social credit code (18 characters, MOD 31 check character);
-- ICAO Doc 9303 check digits and the TD3 (passport) machine readable zone.
+- ICAO Doc 9303 check digits and the TD3 (passport) machine readable zone;
+- GB 16735 / ISO 3779 vehicle identification number check digit (9th character);
+- amounts in Chinese capitals (大写) as printed on invoices and bills.
 """
 
 from __future__ import annotations
@@ -98,6 +100,73 @@ def parse_td3(line1: str, line2: str) -> dict:
         "sex": line2[20], "expiry_date": line2[21:27], "personal_number": line2[28:42].rstrip("<"),
         "valid": not failed, "failed_checks": failed,
     }
+
+
+_VIN_VALUES = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+               **dict(zip("JKLMN", range(1, 6), strict=True)), "P": 7, "R": 9,
+               **dict(zip("STUVWXYZ", range(2, 10), strict=True))}
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def vin_check_digit(vin: str) -> str:
+    """The 9th character of a 17-character VIN (GB 16735-2019 appendix / ISO 3779): 0-9 or X."""
+    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin.upper(), _VIN_WEIGHTS, strict=True))
+    return "X" if total % 11 == 10 else str(total % 11)
+
+
+def vin_problems(vin: str) -> list[str]:
+    v = vin.strip().upper()
+    if len(v) != 17 or any(c not in _VIN_VALUES for c in v):
+        return ["must be 17 characters from 0-9 and A-Z without I, O, Q"]
+    digit = vin_check_digit(v)
+    return [] if v[8] == digit else [f"check character (9th) should be {digit}, not {v[8]}"]
+
+
+_DIGITS_UPPER = "零壹贰叁肆伍陆柒捌玖"
+_UNITS = ["", "拾", "佰", "仟"]
+_SECTIONS = ["", "万", "亿", "万亿"]
+
+
+def rmb_upper(amount: float) -> str:
+    """An amount in Chinese capitals, e.g. 1234.50 -> 壹仟贰佰叁拾肆元伍角整 (GB/T usage on bills)."""
+    cents = round(amount * 100)
+    if cents < 0:
+        raise ValueError("amount must not be negative")
+    yuan, jiao, fen = cents // 100, cents // 10 % 10, cents % 10
+    out = ""
+    if yuan:
+        groups, section, zero_pending = [], 0, False
+        while yuan:
+            groups.append((yuan % 10000, section))
+            yuan //= 10000
+            section += 1
+        for value, section in reversed(groups):
+            if value == 0:
+                zero_pending = True
+                continue
+            if out and (zero_pending or value < 1000):
+                out += "零"
+            zero_pending = False
+            part = ""
+            for i in range(3, -1, -1):
+                d = value // 10**i % 10
+                if d:
+                    part += _DIGITS_UPPER[d] + _UNITS[i]
+                elif part and value % 10**i:
+                    part += "零" if not part.endswith("零") else ""
+            out += part + _SECTIONS[section]
+        out += "元"
+    if not jiao and not fen:
+        return (out or "零元") + "整"
+    if jiao:
+        out += _DIGITS_UPPER[jiao] + "角"
+    elif out:
+        out += "零"
+    if fen:
+        out += _DIGITS_UPPER[fen] + "分"
+    else:
+        out += "整"
+    return out
 
 
 def mask(value: str, keep_start: int = 4, keep_end: int = 4) -> str:
