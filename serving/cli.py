@@ -184,7 +184,8 @@ def models_history(name: Annotated[str, typer.Argument(help="Registered model.")
 
 
 DEFAULT_MODELS = {"face-detect": "face-detect-dlib", "face-match": "face-match-dlib",
-                  "face-quality": "face-quality-dlib", "liveness-passive": "liveness-passive-texture"}
+                  "face-quality": "face-quality-dlib", "liveness-passive": "liveness-passive-texture",
+                  "ocr": "ocr-rapidocr"}
 
 
 def _load_local(kind: str, model: str | None, from_store: bool, tracking_uri: str | None):
@@ -233,6 +234,46 @@ def predict_face_detect(image: Path, model: ModelOpt = None, from_store: StoreOp
     for i, f in enumerate(out.faces):
         console.print(f"  #{i}: box {[round(v) for v in f.box]} score {f.score:.2f} "
                       f"{len(f.landmarks)} landmarks ({f.landmark_scheme})")
+
+
+DOC_TYPE_HELP = ("id_card_front, id_card_back, bank_card, business_licence, passport, hk_macau_permit, "
+                 "household_register, driving_licence, vehicle_licence, vat_invoice, bank_bill or auto.")
+
+
+@predict_app.command("ocr")
+def predict_ocr(
+    image: Path,
+    doc_type: Annotated[str, typer.Option("--doc-type", help=DOC_TYPE_HELP)] = "auto",
+    show_numbers: Annotated[bool, typer.Option("--show-numbers", help="Print ID and card numbers in full "
+                                               "(masked by default).")] = False,
+    model: ModelOpt = None, from_store: StoreOpt = False, tracking_uri: UriOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Read a document photo or scan into validated fields (every field says whether its checks pass)."""
+    from rich.table import Table
+
+    from models.ocr.checks import SENSITIVE_FIELDS, mask
+    from models.ocr.types import OcrInput
+
+    try:
+        m = _load_local("ocr", model, from_store, tracking_uri)
+        out = m.predict(OcrInput(image=_read_image(image, "image"), doc_type=doc_type))
+    except VeriserveError as exc:
+        _fail(exc, as_json)
+    if as_json:  # machine output is for programs that need the values: unmasked, as over HTTP
+        console.print_json(out.model_dump_json())
+        return
+    console.print(f"{image.name}: [bold]{out.doc_type}[/bold]{' (classified)' if out.classified else ''}, "
+                  f"{len(out.lines)} lines, turned {out.checks.orientation}°, "
+                  f"{'outline found' if out.checks.localised else 'no outline'}, "
+                  f"{sum(out.evidence.timings_ms.values()):.0f} ms, model {m.card.name}")
+    table = Table("field", "value", "valid", "confidence", "reason")
+    for name, f in out.fields.items():
+        value = mask(f.value) if name in SENSITIVE_FIELDS and f.value and not show_numbers else f.value
+        table.add_row(name, value, "[green]yes[/green]" if f.valid else "[red]no[/red]", f"{f.confidence:.2f}",
+                      f.reason)
+    console.print(table)
+    for w in out.checks.warnings:
+        console.print(f"[yellow]warning[/yellow]: {w}")
 
 
 @predict_app.command("face-match")

@@ -18,6 +18,8 @@ from models.face.frames import FrameSelector
 from models.face.types import DetectInput, MatchInput, QualityInput
 from models.liveness.challenges import ChallengeStore
 from models.liveness.types import ActionInput, PassiveInput
+from models.ocr.checks import masked_fields
+from models.ocr.types import OcrInput
 from models.video import frames_from_images, sample_frames
 from serving import store
 from serving.config import FamilyConfig
@@ -183,4 +185,28 @@ class LivenessService:
 
     async def passive(self, images: list[np.ndarray]) -> dict[str, Any]:
         result = await asyncio.to_thread(self.family.models["passive"].predict, PassiveInput(images=images))
+        return result.model_dump(mode="json")
+
+
+@serve.deployment(name="ocr")
+class OcrService:
+    """Document OCR (``models:/ocr@champion``): localise, orient, read, parse and check fields."""
+
+    def __init__(self, family: dict[str, Any], tracking_uri: str, home: str) -> None:
+        self.family = FamilyModels(family, tracking_uri, home)
+
+    def reconfigure(self, user_config: dict[str, Any]) -> None:
+        self.family.set_thresholds(user_config.get("thresholds") or {})
+
+    def check_health(self) -> None:
+        self.family.check_health()
+
+    def model_rows(self) -> list[dict[str, Any]]:
+        return self.family.rows
+
+    async def read(self, image: np.ndarray, doc_type: str) -> dict[str, Any]:
+        result = await asyncio.to_thread(self.family.models["ocr"].predict, OcrInput(image=image, doc_type=doc_type))
+        # numbers are masked in the log (4201**********1234); the response carries them in full
+        log.info("ocr %s fields=%s warnings=%d", result.doc_type, masked_fields(result.fields),
+                 len(result.checks.warnings))
         return result.model_dump(mode="json")

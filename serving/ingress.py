@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.errors import InvalidInput, VeriserveError
 from models.imageio import decode_image
+from models.ocr.types import DOC_TYPES
 from serving.config import HttpConfig
 from serving.errors import error_body, status_for, unwrap
 from serving.inputs import read_files
@@ -140,9 +141,10 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
 class Ingress:
     """Routes requests to the family deployments passed in as handles."""
 
-    def __init__(self, face, liveness, http: dict[str, Any]) -> None:
+    def __init__(self, face, liveness, ocr, http: dict[str, Any]) -> None:
         self.face = face
         self.liveness = liveness
+        self.ocr = ocr
         self.http = HttpConfig.model_validate(http)
         app.state.http = self.http
 
@@ -159,7 +161,7 @@ class Ingress:
     @app.get("/healthz")
     async def healthz(self) -> JSONResponse:
         checks = {}
-        for name, handle in {"face": self.face, "liveness": self.liveness}.items():
+        for name, handle in {"face": self.face, "liveness": self.liveness, "ocr": self.ocr}.items():
             try:
                 await asyncio.wait_for(handle.model_rows.remote(), timeout=5)
                 checks[name] = "ok"
@@ -170,7 +172,8 @@ class Ingress:
 
     @app.get("/v1/models")
     async def models(self, request: Request) -> dict:
-        rows = await call(self.face.model_rows) + await call(self.liveness.model_rows)
+        rows = (await call(self.face.model_rows) + await call(self.liveness.model_rows)
+                + await call(self.ocr.model_rows))
         return {"request_id": _rid(request), "models": rows}
 
     @app.post("/v1/face/detect", openapi_extra=_image_body("image"))
@@ -254,4 +257,12 @@ class Ingress:
         result = await call(self.face.match, images["id_image"], images["live_image"])
         return {"request_id": _rid(request), **result}
 
-
+    @app.post("/v1/ocr/{doc_type}", openapi_extra=_image_body("image"))
+    async def ocr(self, doc_type: str, request: Request) -> dict:
+        """Fields of one document photo or scan: ``doc_type`` is one of API.md's types, or ``auto``."""
+        if doc_type != "auto" and doc_type not in DOC_TYPES:
+            raise InvalidInput(f"unknown doc_type {doc_type!r}; expected auto or one of {', '.join(DOC_TYPES)}",
+                               code="unknown_doc_type")
+        images, _ = await self._images(request, "image")
+        result = await call(self.ocr.read, images["image"], doc_type)
+        return {"request_id": _rid(request), **result}

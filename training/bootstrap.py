@@ -36,6 +36,7 @@ EMBEDDED_DEFAULTS: list[DefaultModel] = [
     DefaultModel("face-match", "face-match-dlib"),
     DefaultModel("face-quality", "face-quality-dlib", {"landmarks": 68}),
     DefaultModel("liveness-action", "liveness-action-dlib"),
+    DefaultModel("ocr", "ocr-rapidocr"),
 ]
 
 
@@ -62,7 +63,13 @@ def _signature(model):
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
 
-    return ModelSignature(inputs=Schema([ColSpec("string", f"{f}_b64") for f in model.input_type.model_fields]))
+    from serving.pyfunc import image_fields
+
+    fields = model.input_type.model_fields
+    images = image_fields(model.input_type)
+    cols = [ColSpec("string", f"{f}_b64") for f in images]
+    cols += [ColSpec("string", f, required=fields[f].is_required()) for f in fields if f not in images]
+    return ModelSignature(inputs=Schema(cols))
 
 
 def register(client, registered: str, model_name: str, config: dict[str, Any], source: Path | None = None,

@@ -54,7 +54,8 @@ def address(rng: random.Random, place: tuple[str, str, str, str], long: bool) ->
     province, city, district, _ = place
     base = f"{province}{city}{district}{rng.choice(STREETS)}{rng.randrange(1, 300)}号"
     if long:
-        base += f"{rng.choice(COMMUNITIES)}{rng.randrange(1, 30)}栋{rng.randrange(1, 6)}单元{rng.randrange(101, 2800)}室"
+        base += (f"{rng.choice(COMMUNITIES)}{rng.randrange(1, 30)}栋{rng.randrange(1, 6)}单元"
+                 f"{rng.randrange(101, 2800)}室")
     return base
 
 

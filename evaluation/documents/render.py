@@ -82,7 +82,8 @@ def _photo_block(page: Page, xy: tuple[float, float, float, float]) -> None:
     x1, y1, x2, y2 = xy
     page.box(xy, fill=(214, 220, 228), outline=(200, 200, 200))
     cx, w = (x1 + x2) / 2, x2 - x1
-    page.draw.ellipse((cx - w * 0.22, y1 + (y2 - y1) * 0.18, cx + w * 0.22, y1 + (y2 - y1) * 0.55), fill=(160, 150, 140))
+    hh = y2 - y1
+    page.draw.ellipse((cx - w * 0.22, y1 + hh * 0.18, cx + w * 0.22, y1 + hh * 0.55), fill=(160, 150, 140))
     page.draw.ellipse((cx - w * 0.42, y1 + (y2 - y1) * 0.6, cx + w * 0.42, y2 + (y2 - y1) * 0.3), fill=(90, 95, 110))
 
 
@@ -126,8 +127,8 @@ def id_back(rng: random.Random) -> tuple[Image.Image, dict, list[str]]:
     p.pair(120, 380, "签发机关", authority)
     p.pair(120, 440, "有效期限", f"{start:%Y.%m.%d}-{end}")
     p.draw.ellipse((60, 40, 200, 180), outline=(180, 60, 60), width=4)
-    return p.img, {"issuing_authority": authority, "valid_from": start.isoformat(),
-                   "valid_to": end if end == "长期" else dt.datetime.strptime(end, "%Y.%m.%d").date().isoformat()}, ["common"]
+    valid_to = end if end == "长期" else dt.datetime.strptime(end, "%Y.%m.%d").date().isoformat()
+    return p.img, {"issuing_authority": authority, "valid_from": start.isoformat(), "valid_to": valid_to}, ["common"]
 
 
 def bank_card(rng: random.Random) -> tuple[Image.Image, dict, list[str]]:
@@ -152,7 +153,8 @@ def business_licence(rng: random.Random) -> tuple[Image.Image, dict, list[str]]:
     area = rng.choice(ids.PLACES)
     code = ids.uscc(rng, area[3])
     person = ids.identity(rng)
-    company = f"{area[2].rstrip('区')}{rng.choice(['恒信', '华远', '博通', '鑫达', '启明'])}{rng.choice(['科技', '贸易', '咨询'])}有限公司"
+    trade = rng.choice(["恒信", "华远", "博通", "鑫达", "启明"]) + rng.choice(["科技", "贸易", "咨询"])
+    company = f"{area[2].rstrip('区')}{trade}有限公司"
     capital = f"{rng.choice([50, 100, 500, 1000, 3000])}万元人民币"
     founded = dt.date(2000, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 24))
     p.text((470, 50), "营业执照", 64)
@@ -278,7 +280,8 @@ def vin(rng: random.Random) -> str:
 def vehicle_licence(rng: random.Random) -> tuple[Image.Image, dict, list[str]]:
     p = Page(CARD, rng, (236, 240, 232))
     person = ids.identity(rng)
-    plate = rng.choice("京沪鄂粤川浙新苏") + rng.choice("ABCDE") + "".join(rng.choice("0123456789ABCDEFGHJK") for _ in range(5))
+    tail = "".join(rng.choice("0123456789ABCDEFGHJK") for _ in range(5))
+    plate = rng.choice("京沪鄂粤川浙新苏") + rng.choice("ABCDE") + tail
     number = vin(rng)
     registered = dt.date(2008, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 16))
     p.text((150, 20), "中华人民共和国机动车行驶证", 34)

@@ -175,3 +175,23 @@ def mask(value: str, keep_start: int = 4, keep_end: int = 4) -> str:
     if len(v) <= keep_start + keep_end:
         return "*" * len(v)
     return v[:keep_start] + "*" * (len(v) - keep_start - keep_end) + v[-keep_end:]
+
+
+SENSITIVE_FIELDS = frozenset({
+    "id_number", "licence_number", "card_number", "passport_number", "permit_number", "drawer_account",
+    "payee_account", "mrz",
+})
+
+
+def masked_fields(fields: dict) -> dict[str, str]:
+    """A log-safe view of parsed fields: identifiers masked (``4201**********1234``), every other value
+    (names, addresses, dates) replaced by its check result, so no personal data reaches a log."""
+    out = {}
+    for name, f in fields.items():
+        valid = getattr(f, "valid", True)
+        value = f.value if hasattr(f, "value") else str(f)
+        if name in SENSITIVE_FIELDS and value:
+            out[name] = mask(value) + ("" if valid else " (invalid)")
+        else:
+            out[name] = ("ok" if valid else "invalid") if value else "missing"
+    return out

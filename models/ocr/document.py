@@ -78,8 +78,9 @@ def localise(image: np.ndarray) -> tuple[np.ndarray, bool]:
     if quad is None:
         h, w = image.shape[:2]
         scale = min(1.0, WORK_SIDE / max(h, w)) if max(h, w) > WORK_SIDE * 1.5 else 1.0
-        out = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else image
-        return out, False
+        if scale < 1:
+            image = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        return image, False
     tl, tr, br, bl = quad
     width = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
     height = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))

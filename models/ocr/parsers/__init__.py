@@ -42,6 +42,7 @@ CUES: dict[str, dict[str, int]] = {
     "vat_invoice": {"发票": 3, "发票代码": 2, "价税合计": 2, "纳税人识别号": 1},
     "bank_bill": {"汇票": 3, "承兑": 2, "出票人": 1, "收款人": 1, "出票金额": 1},
 }
+CARD_SIZED = ("id_card_front", "id_card_back", "bank_card", "hk_macau_permit", "driving_licence", "vehicle_licence")
 _CARD_NUMBER = re.compile(r"(?<!\d)\d{16,19}(?!\d)")
 
 
@@ -57,7 +58,7 @@ def classify(lines: list[TextLine], aspect: float | None = None) -> tuple[str | 
     if "居民身份证" in text and "公民身份号码" in text:
         scores["id_card_back"] -= 3
     if aspect is not None and 1.45 <= aspect <= 1.7:  # ID-1 card proportions favour cards over sheets
-        for t in ("id_card_front", "id_card_back", "bank_card", "hk_macau_permit", "driving_licence", "vehicle_licence"):
+        for t in CARD_SIZED:
             scores[t] += 0.5 if scores[t] else 0
     best = max(scores, key=scores.get)
     return (best if scores[best] >= 2 else None), scores

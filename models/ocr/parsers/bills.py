@@ -18,9 +18,9 @@ def digits_field(hit: tuple[str, float] | None, what: str, lengths: tuple[int, .
     if hit is None:
         return missing(what)
     value = re.sub(r"\D", "", hit[0])
-    ok = len(value) in lengths
-    return found(value, hit[1], [] if ok else [f"{what} has {len(value)} digits, expected {' or '.join(map(str, lengths))}"],
-                 f"{' or '.join(map(str, lengths))} digits")
+    expected = " or ".join(map(str, lengths)) if len(lengths) < 4 else f"{lengths[0]}-{lengths[-1]}"
+    problems = [] if len(value) in lengths else [f"{what} has {len(value)} digits, expected {expected}"]
+    return found(value, hit[1], problems, f"{expected} digits")
 
 
 def amount_of(hit: tuple[str, float] | None) -> tuple[str, float] | None:

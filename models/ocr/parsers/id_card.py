@@ -6,7 +6,14 @@ import re
 
 from models.ocr import checks
 from models.ocr.parsers.common import (
-    ETHNICITIES, Page, add_years, all_dates, date_field, found, missing, parse_date,
+    ETHNICITIES,
+    Page,
+    add_years,
+    all_dates,
+    date_field,
+    found,
+    missing,
+    parse_date,
 )
 from models.ocr.types import DocField, TextLine
 
@@ -46,7 +53,8 @@ def cross_check(fields: dict[str, DocField]) -> None:
         return
     sex = fields.get("sex")
     if sex is not None and sex.valid and sex.value != checks.id_sex(number.value):
-        fields["sex"] = sex.model_copy(update={"valid": False, "reason": f"ID number says {checks.id_sex(number.value)}"})
+        says = checks.id_sex(number.value)
+        fields["sex"] = sex.model_copy(update={"valid": False, "reason": f"ID number says {says}"})
     birth = fields.get("birth_date")
     expected = f"{number.value[6:10]}-{number.value[10:12]}-{number.value[12:14]}"
     if birth is not None and birth.valid and birth.value != expected:
@@ -109,7 +117,8 @@ def validity_field(hit: tuple[str, float] | None, allowed_years: tuple[int, ...]
         problems.append(f"end {end} is not after start {dates[0]}")
     elif not any(add_years(dates[0], y) == end for y in allowed_years):
         problems.append(f"term {dates[0]} to {end} is not {'/'.join(map(str, allowed_years))} years")
-    return start, found(end.isoformat(), conf, problems, f"end after start, term of {'/'.join(map(str, allowed_years))} years")
+    terms = "/".join(map(str, allowed_years))
+    return start, found(end.isoformat(), conf, problems, f"end after start, term of {terms} years")
 
 
 def parse_back(lines: list[TextLine]) -> dict[str, DocField]:

@@ -7,7 +7,12 @@ import re
 from models.ocr import checks
 from models.ocr.parsers.common import Page, date_field, found, missing, parse_date
 from models.ocr.parsers.id_card import (
-    cross_check, ethnicity_field, id_number_field, name_field, sex_field, validity_field,
+    cross_check,
+    ethnicity_field,
+    id_number_field,
+    name_field,
+    sex_field,
+    validity_field,
 )
 from models.ocr.types import DocField, TextLine
 
@@ -97,8 +102,9 @@ def parse_driving_licence(lines: list[TextLine]) -> dict[str, DocField]:
     fields["valid_from"], fields["valid_to"] = validity_field(page.after("有效期限"), (6, 10))
     cross_check(fields)
     first, birth = fields["first_issued"], fields["birth_date"]
-    if first.valid and birth.valid and (d1 := parse_date(first.value)) and (d0 := parse_date(birth.value)):
-        if (d1 - d0).days < 18 * 365:
+    d1 = parse_date(first.value) if first.valid else None
+    d0 = parse_date(birth.value) if birth.valid else None
+    if d1 and d0 and (d1 - d0).days < 18 * 365:
             fields["first_issued"] = first.model_copy(update={"valid": False,
                                                               "reason": "first issued before the holder was 18"})
     return fields
@@ -116,7 +122,8 @@ def parse_vehicle_licence(lines: list[TextLine]) -> dict[str, DocField]:
     vin = page.after("车辆识别代号")
     fields = {
         "plate_number": missing("plate number") if plate is None else found(
-            plate[0].upper(), plate[1], [] if PLATE_RX.match(plate[0].upper()) else ["not a plate number (省 + letter + 5-6)"],
+            plate[0].upper(), plate[1],
+            [] if PLATE_RX.match(plate[0].upper()) else ["not a plate number (省 + letter + 5-6)"],
             "province character, letter, 5 or 6 characters"),
         "owner": text_field(page.after("所有人"), "owner"),
         "registration_date": date_field(page.after("注册日期"), "registration date"),
