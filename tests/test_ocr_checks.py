@@ -43,3 +43,30 @@ def test_mask():
     assert checks.mask("420106199001011234") == "4201**********1234"
     assert checks.mask("6222 0212 3456 7890") == "6222********7890"
     assert checks.mask("1234") == "****"
+
+
+def test_vin_check_digit():
+    assert checks.vin_check_digit("1M8GDM9AXKP042788") == "X"  # the ISO 3779 worked example
+    assert checks.vin_problems("1M8GDM9AXKP042788") == []
+    assert "should be X" in checks.vin_problems("1M8GDM9A1KP042788")[0]
+    assert checks.vin_problems("1M8GDM9AXKP04278O")  # O never occurs in a VIN
+
+
+def test_amount_in_chinese_capitals():
+    assert checks.rmb_upper(1234.5) == "壹仟贰佰叁拾肆元伍角整"
+    assert checks.rmb_upper(100010.05) == "壹拾万零壹拾元零伍分"
+    assert checks.rmb_upper(250000000) == "贰亿伍仟万元整"
+    assert checks.rmb_upper(105.07) == "壹佰零伍元零柒分"
+    assert checks.rmb_upper(0.5) == "伍角整"
+
+
+def test_masked_fields_keep_no_personal_data():
+    from models.ocr.types import DocField
+
+    fields = {"id_number": DocField(value="420106199001011234", confidence=1, valid=True),
+              "name": DocField(value="张三", confidence=1, valid=True),
+              "card_number": DocField(value="6222021234567890123", confidence=1, valid=False, reason="Luhn"),
+              "address": DocField(value="", confidence=0, valid=False)}
+    out = checks.masked_fields(fields)
+    assert out == {"id_number": "4201**********1234", "name": "ok",
+                   "card_number": "6222***********0123 (invalid)", "address": "missing"}

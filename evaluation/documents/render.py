@@ -407,3 +407,15 @@ def render(doc_type: str, seed: int, *, captured: bool = True, **capture_args) -
     args = {"perspective": rng.uniform(0.0, 0.06), "blur": rng.choice([0, 0, 0.6, 1.0]),
             "noise": rng.choice([0, 3, 6]), "jpeg": rng.choice([70, 85, 95])} | capture_args
     return Sample(doc_type, capture(doc, rng, **args), truth, groups, args)
+
+
+def retype(image: np.ndarray, box: tuple[int, int, int, int], text: str, size: int = 32,
+           kind: str = "mono") -> np.ndarray:
+    """Paint over ``box`` with the paper colour next to it and print ``text`` there (a forged field)."""
+    img = Image.fromarray(image.copy())
+    draw = ImageDraw.Draw(img)
+    x1, y1, x2, y2 = box
+    paper = img.getpixel((max(0, x1 - 3), y1))
+    draw.rectangle(box, fill=paper)
+    draw.text((x1, y1), text, font=font(kind, size), fill=(20, 20, 20))
+    return np.asarray(img)

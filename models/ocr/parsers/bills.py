@@ -14,9 +14,11 @@ INVOICE_LABELS = ("发票代码", "发票号码", "开票日期", "校验码", "
                   "销售方纳税人识别号", "金额", "税额", "价税合计(大写)", "(小写)", "价税合计")
 
 
-def digits_field(hit: tuple[str, float] | None, what: str, lengths: tuple[int, ...]) -> DocField:
-    if hit is None:
+def digits_field(hits: list[tuple[str, float]], what: str, lengths: tuple[int, ...]) -> DocField:
+    """The first reading with an expected number of digits (else the first reading, flagged)."""
+    if not hits:
         return missing(what)
+    hit = next((h for h in hits if len(re.sub(r"\D", "", h[0])) in lengths), hits[0])
     value = re.sub(r"\D", "", hit[0])
     expected = " or ".join(map(str, lengths)) if len(lengths) < 4 else f"{lengths[0]}-{lengths[-1]}"
     problems = [] if len(value) in lengths else [f"{what} has {len(value)} digits, expected {expected}"]
@@ -52,12 +54,12 @@ def words_match(figures: DocField, words: tuple[str, float] | None) -> DocField:
 def parse_vat_invoice(lines: list[TextLine]) -> dict[str, DocField]:
     page = Page(lines, INVOICE_LABELS)
     fields = {
-        "invoice_code": digits_field(page.after("发票代码"), "invoice code", (10, 12)),
-        "invoice_number": digits_field(page.after("发票号码"), "invoice number", (8, 20)),
+        "invoice_code": digits_field(page.candidates("发票代码"), "invoice code", (10, 12)),
+        "invoice_number": digits_field(page.candidates("发票号码"), "invoice number", (8, 20)),
         "date": date_field(page.after("开票日期"), "invoice date"),
-        "check_code": digits_field(page.after("校验码"), "check code", (20,)),
-        "buyer_tax_id": uscc_field(page.after("购买方纳税人识别号")),
-        "seller_tax_id": uscc_field(page.after("销售方纳税人识别号")),
+        "check_code": digits_field(page.candidates("校验码"), "check code", (20,)),
+        "buyer_tax_id": uscc_field(page.candidates("购买方纳税人识别号")),
+        "seller_tax_id": uscc_field(page.candidates("销售方纳税人识别号")),
         "amount": amount_field(page.after("金额"), "amount"),
         "tax": amount_field(page.after("税额"), "tax"),
         "total": amount_field(page.after("(小写)"), "total"),
@@ -77,11 +79,11 @@ BILL_LABELS = ("出票日期", "票据号码", "汇票号码", "出票人全称"
 def parse_bank_bill(lines: list[TextLine]) -> dict[str, DocField]:
     page = Page(lines, BILL_LABELS)
     fields = {
-        "bill_number": digits_field(page.after("票据号码", "汇票号码"), "bill number", (8, 16, 30)),
+        "bill_number": digits_field(page.candidates("票据号码", "汇票号码"), "bill number", (8, 16, 30)),
         "issue_date": date_field(page.after("出票日期"), "issue date"),
         "due_date": date_field(page.after("汇票到期日"), "due date"),
-        "drawer_account": digits_field(page.after("出票人账号"), "drawer account", tuple(range(8, 26))),
-        "payee_account": digits_field(page.after("收款人账号"), "payee account", tuple(range(8, 26))),
+        "drawer_account": digits_field(page.candidates("出票人账号"), "drawer account", tuple(range(8, 26))),
+        "payee_account": digits_field(page.candidates("收款人账号"), "payee account", tuple(range(8, 26))),
         "amount": amount_field(page.after("(小写)"), "amount"),
     }
     fields["amount"] = words_match(fields["amount"], page.after("出票金额(大写)"))

@@ -116,6 +116,27 @@ class Page:
             break
         return None
 
+    def candidates(self, *labels: str, strip: str = ":：") -> list[tuple[str, float]]:
+        """Every reading of a label's value, most likely first: the rest of its line, that rest joined
+        with the next line to the right, and that next line alone (the detector sometimes splits or
+        duplicates a glyph at the boundary)."""
+        hit = self.locate(*labels)
+        if hit is None:
+            return []
+        i, label = hit
+        text = self.texts[i]
+        rest = self._cut(text[text.index(label) + len(label):].lstrip(strip), label)
+        out = [(rest, self.lines[i].confidence)] if rest else []
+        right = self._same_row_right(i)
+        if right:
+            j = right[0]
+            nxt = self._cut(self.texts[j].lstrip(strip), label)
+            if nxt:
+                conf = min(self.lines[i].confidence, self.lines[j].confidence)
+                out += [(rest + nxt, conf)] if rest else []
+                out.append((nxt, self.lines[j].confidence))
+        return out
+
     def block(self, label: str, stop: tuple[str, ...]) -> tuple[str, float] | None:
         """A value that wraps over several lines below its label (addresses, business scope)."""
         first = self.after(label)

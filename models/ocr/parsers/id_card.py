@@ -24,9 +24,13 @@ NAME_RX = re.compile(r"^[\u3400-\u9fff\U00020000-\U0002a6df]+(·[\u3400-\u9fff\U
 
 
 def id_number_field(page: Page, *labels: str) -> DocField:
-    hit = page.after(*labels) if labels else None
-    text = hit[0].upper() if hit else ""
-    m = ID_RX.search(text)
+    hits = page.candidates(*labels) if labels else []
+    hit, m = None, None
+    for h in hits:
+        m = ID_RX.search(h[0].upper())
+        if m:
+            hit = h
+            break
     if m is None:
         hit = page.search(re.compile(r"(?<![0-9])([1-9]\d{16}[\dXx])(?![0-9])"))
         if hit is None:

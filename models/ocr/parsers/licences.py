@@ -19,14 +19,21 @@ from models.ocr.types import DocField, TextLine
 USCC_RX = re.compile(r"(?<![0-9A-Z])([0-9A-HJ-NP-RTUWXY]{2}\d{6}[0-9A-HJ-NP-RTUWXY]{10})(?![0-9A-Z])")
 
 
-def uscc_field(hit: tuple[str, float] | None) -> DocField:
-    if hit is None:
+def uscc_field(hits: list[tuple[str, float]] | tuple[str, float] | None) -> DocField:
+    """The first reading that looks like a credit code; its check character decides ``valid``."""
+    if isinstance(hits, tuple):
+        hits = [hits]
+    if not hits:
         return missing("unified social credit code")
-    # I, O, S, V and Z never occur in a credit code (GB 32100): an O or I read there is a 0 or 1
-    m = USCC_RX.search(hit[0].upper().translate(str.maketrans("OI", "01")))
-    value = m.group(1) if m else hit[0].upper()
+    value, conf = hits[0][0].upper(), hits[0][1]
+    for text, c in hits:
+        # I, O, S, V and Z never occur in a credit code (GB 32100): an O or I read there is a 0 or 1
+        m = USCC_RX.search(text.upper().translate(str.maketrans("OI", "01")))
+        if m:
+            value, conf = m.group(1), c
+            break
     ok = checks.uscc_valid(value)
-    return found(value, hit[1], [] if ok else ["GB 32100 check character does not match (or not 18 characters)"],
+    return found(value, conf, [] if ok else ["GB 32100 check character does not match (or not 18 characters)"],
                  "GB 32100 check character verified")
 
 
@@ -42,7 +49,7 @@ BUSINESS_LABELS = ("统一社会信用代码", "名称", "类型", "法定代表
 
 def parse_business_licence(lines: list[TextLine]) -> dict[str, DocField]:
     page = Page(lines, BUSINESS_LABELS)
-    code = page.after("统一社会信用代码") or page.search(USCC_RX)
+    code = page.candidates("统一社会信用代码") or ([hit] if (hit := page.search(USCC_RX)) else [])
     capital = page.after("注册资本")
     fields = {
         "credit_code": uscc_field(code),
