@@ -14,8 +14,9 @@ for arg in "$@"; do
   esac
 done
 
-# Shared libraries that opencv-python (pulled in by insightface) and dlib load at import time.
-APT_PACKAGES=(libgl1 libglib2.0-0 libgomp1)
+# Shared libraries that opencv-python (pulled in by insightface) and dlib load at import time, and the
+# CJK fonts the synthetic document renderer (OCR evaluation and tests) draws with.
+APT_PACKAGES=(libgl1 libglib2.0-0 libgomp1 fonts-wqy-zenhei fonts-noto-cjk)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -50,5 +51,19 @@ echo "==> pip install -e .${EXTRAS} (a few minutes on first run)"
 pipq install -q --upgrade pip
 pipq install -q -e ".${EXTRAS}"
 .venv/bin/python -c "import models.registry, serving.cli" || { echo "install failed" >&2; exit 1; }
+if [ "$EXTRAS" = "[dev]" ]; then
+  # PaddleOCR 3.7 pins numpy<2.4 and opencv-contrib 4.10, so it lives in an environment of its own; the
+  # tests run our ocr-paddle model there on the bundled ONNX models (engine=onnxruntime, no paddlepaddle).
+  if [ ! -x .venv-paddle/bin/python ]; then
+    echo "==> creating .venv-paddle (PaddleOCR 3.7 for the ocr-paddle tests)"
+    "$PY" -m venv .venv-paddle
+  fi
+  set +e
+  .venv-paddle/bin/python -m pip install -q "paddleocr==3.7.0" onnxruntime cryptography pydantic pyyaml 2>&1 \
+    | grep -v "^WARNING: Location"
+  rc=${PIPESTATUS[0]}
+  set -e
+  [ "$rc" = 0 ] || { echo "installing PaddleOCR into .venv-paddle failed" >&2; exit 1; }
+fi
 mkdir -p var
 echo "==> installed: $(.venv/bin/veriserve --help >/dev/null && echo veriserve CLI ready)"

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from models.errors import VeriserveError
+from models.errors import InvalidInput, VeriserveError
 
 app = typer.Typer(help="Veriserve: AI verification model serving.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -347,7 +347,6 @@ def predict_select_frames(
 
     from rich.progress import track
 
-    from models.errors import InvalidInput
     from models.face.frames import FrameSelector
     from models.video import frames_from_images, sample_frames
 
@@ -583,6 +582,53 @@ def evaluate_liveness(
                   f"BPCER@APCER1% {r['bpcer_at_apcer_1pct']:.3f}  BPCER@APCER5% {r['bpcer_at_apcer_5pct']:.3f}")
     for g, e in result["groups"].items():
         console.print(f"  group {g}: {e}")
+    console.print(f"MLflow run {run_id}")
+
+
+@evaluate_app.command("ocr")
+def evaluate_ocr(
+    per_type: Annotated[int, typer.Option(min=1, help="Rendered documents per document type.")] = 10,
+    doc_type: Annotated[list[str] | None, typer.Option("--doc-type", help="Only these types (repeatable).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the rendered set (0 is the reference set).")] = 0,
+    model: ModelOpt = None, from_store: StoreOpt = False, tracking_uri: UriOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Field accuracy, CER and silent errors per document type, field and group on rendered documents
+    (varied fonts, backgrounds, perspective, blur, noise, JPEG, glare, rotation), logged to MLflow."""
+    from rich.progress import Progress
+
+    from evaluation import ocr as ev
+    from models.ocr.types import DOC_TYPES
+    from serving import store
+
+    _setup_logging()
+    types = tuple(doc_type or DOC_TYPES)
+    unknown = set(types) - set(DOC_TYPES)
+    try:
+        if unknown:
+            raise InvalidInput(f"unknown doc_type(s) {sorted(unknown)}; expected {', '.join(DOC_TYPES)}")
+        store.configure(tracking_uri)
+        m = _load_local("ocr", model, from_store, tracking_uri)
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("reading documents", total=per_type * len(types))
+            result = ev.evaluate(m, per_type=per_type, doc_types=types, seed=seed,
+                                 progress=lambda n, t: bar.update(task, completed=n, total=t))
+        run_id = ev.log_to_mlflow(result)
+    except VeriserveError as exc:
+        _fail(exc, as_json)
+    result["mlflow_run_id"] = run_id
+    if as_json:
+        console.print_json(json.dumps({k: v for k, v in result.items() if k != "errors"}))
+        return
+    table = Table("document type", "fields", "field accuracy", "CER", "flagged", "wrong but passed")
+    for t, st in result["by_type"].items():
+        table.add_row(t, str(st["n"]), f"{st['field_accuracy']:.3f}", f"{st['cer']:.4f}", f"{st['flagged_rate']:.3f}",
+                      f"{st['silent_error_rate']:.3f}")
+    o = result["overall"]
+    table.add_row("[bold]all[/bold]", str(o["n"]), f"{o['field_accuracy']:.3f}", f"{o['cer']:.4f}",
+                  f"{o['flagged_rate']:.3f}", f"{o['silent_error_rate']:.3f}")
+    console.print(table)
+    for g, st in result["by_group"].items():
+        console.print(f"  group {g}: n={st['n']} accuracy {st['field_accuracy']:.3f} CER {st['cer']:.4f}")
     console.print(f"MLflow run {run_id}")
 
 

@@ -24,7 +24,7 @@ from models.video import frames_from_images, sample_frames
 from serving import store
 from serving.config import FamilyConfig
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ray.serve")  # Serve writes it to the replica logs
 
 
 def _model_row(key: str, model, info: store.ModelVersionInfo, alias: str) -> dict[str, Any]:

@@ -172,3 +172,40 @@ def test_train_and_evaluate_liveness(tmp_path):
     assert bad.returncode == 2 and "DATASET" in bad.stderr
     missing = run("evaluate", "liveness", str(tmp_path / "nope"), "--no-store", env=env)
     assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+def test_predict_ocr_masks_numbers_unless_asked(tmp_path):
+    from evaluation.documents.render import render
+
+    sample = render("id_card_front", 4, perspective=0.03, blur=0.0, noise=2.0)
+    path = tmp_path / "card.jpg"
+    path.write_bytes(jpeg_bytes(sample.image))
+    number = sample.truth["id_number"]
+    shown = run("predict", "ocr", str(path), "--doc-type", "id_card_front")
+    assert shown.returncode == 0, shown.stderr
+    assert "id_card_front" in shown.stdout and number not in shown.stdout
+    assert f"{number[:4]}**********{number[-4:]}" in shown.stdout
+    assert number in run("predict", "ocr", str(path), "--show-numbers").stdout
+    as_json = json.loads(run("predict", "ocr", str(path), "--json").stdout)
+    assert as_json["doc_type"] == "id_card_front" and as_json["fields"]["id_number"]["value"] == number
+    bad = run("predict", "ocr", str(path), "--doc-type", "library_card")
+    assert bad.returncode == 2 and "unknown doc_type" in bad.stderr
+
+
+def test_evaluate_ocr_logs_per_type_field_and_group(tmp_path):
+    import mlflow
+
+    env = {"VERISERVE_HOME": str(tmp_path), "MLFLOW_TRACKING_URI": ""}
+    out = run("evaluate", "ocr", "--per-type", "2", "--doc-type", "id_card_front", "--doc-type", "bank_card",
+              "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert set(result["by_type"]) == {"id_card_front", "bank_card"}
+    assert result["overall"]["n"] == 2 * 6 + 2 * 3 and 0.8 <= result["overall"]["field_accuracy"] <= 1
+    assert "id_card_front.id_number" in result["by_field"]
+    assert set(result["by_group"]) & {"common_name", "minority_name", "rare_char"}
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
+    run_ = client.get_run(result["mlflow_run_id"])
+    assert run_.data.metrics["field_accuracy"] == result["overall"]["field_accuracy"]
+    assert "type.bank_card.cer" in run_.data.metrics
+    assert {a.path for a in client.list_artifacts(run_.info.run_id)} >= {"evaluation.json", "plots"}

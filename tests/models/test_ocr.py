@@ -3,10 +3,15 @@ correct) bad identifiers, rotation and perspective, capture warnings, and the lo
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from evaluation.documents.render import RENDERERS, font, render, retype
 from models.errors import InvalidInput, ModelLoadError
@@ -170,3 +175,30 @@ def test_unknown_doc_type_and_bad_arrays_are_invalid_input(ocr):
 
 def test_renderer_covers_every_document_type():
     assert set(RENDERERS) == set(DOC_TYPES)
+
+
+PADDLE_PY = Path(__file__).resolve().parents[2] / ".venv-paddle" / "bin" / "python"
+
+
+@pytest.mark.skipif(not PADDLE_PY.exists() and not os.environ.get("CI"),
+                    reason=".venv-paddle missing: run 'bash scripts/install.sh --dev'")
+def test_paddleocr_loads_the_bundled_models_as_model_directories(tmp_path, ocr):
+    """The real PaddleOCR 3 loading and decoding path, on the bundled ONNX models laid out as PaddleOCR
+    model directories, gives the same fields as the embedded backend — with downloads made impossible."""
+    from training.ocr.paddle_dirs import paddle_model_dirs
+
+    paddle_model_dirs(tmp_path / "paddle")
+    sample = render("id_card_front", _seed_without("id_card_front"), rotate=180, perspective=0.04, blur=0.0)
+    image = tmp_path / "card.png"
+    Image.fromarray(sample.image).save(image)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+           "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
+    proc = subprocess.run([str(PADDLE_PY), "-m", "tests.paddle_subprocess", str(tmp_path / "paddle"), str(image),
+                           "id_card_front"], capture_output=True, text=True, env=env, timeout=300,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["backend"] == "paddleocr" and got["orientation"] == 180
+    assert got["fields"] == {k: [v, True] for k, v in sample.truth.items()}
+    ours = ocr.predict(OcrInput(image=sample.image, doc_type="id_card_front"))
+    assert len(got["lines"]) == len(ours.lines)

@@ -64,13 +64,13 @@ def _error(resp, status: int, code: str) -> dict:
 
 def test_health_and_models(http):
     health = http.get("/healthz").json()
-    assert health == {"status": "ok", "deployments": {"face": "ok", "liveness": "ok"}}
+    assert health == {"status": "ok", "deployments": {"face": "ok", "liveness": "ok", "ocr": "ok"}}
     rows = http.get("/v1/models").json()["models"]
     by_name = {r["name"]: r for r in rows}
-    assert set(by_name) == {"face-detect", "face-match", "face-quality", "liveness-passive", "liveness-action"}
+    assert set(by_name) == {"face-detect", "face-match", "face-quality", "liveness-passive", "liveness-action", "ocr"}
     for r in rows:
         assert r["alias"] == "champion" and r["version"] == "1"
-        assert r["backend"] == ("sklearn" if r["name"] == "liveness-passive" else "dlib")
+        assert r["backend"] == {"liveness-passive": "sklearn", "ocr": "rapidocr"}.get(r["name"], "dlib")
         assert r["licence"] and len(r["digest"]) == 64
     assert by_name["face-match"]["thresholds"]["match"]["value"] == 0.92
 
@@ -79,7 +79,7 @@ def test_openapi_documents_the_endpoints(http):
     paths = http.get("/openapi.json").json()["paths"]
     assert {"/healthz", "/v1/models", "/v1/face/detect", "/v1/face/match", "/v1/face/quality",
             "/v1/face/select-frames", "/v1/liveness/passive", "/v1/liveness/challenge",
-            "/v1/liveness/action"} <= set(paths)
+            "/v1/liveness/action", "/v1/ocr/{doc_type}"} <= set(paths)
     body = paths["/v1/face/match"]["post"]["requestBody"]["content"]
     assert {"multipart/form-data", "application/json"} <= set(body)
 
@@ -293,3 +293,39 @@ def test_challenge_and_action_liveness(http, photo_paths, tmp_path):
     flat = http.post("/v1/liveness/action", json={"challenge_id": still["challenge_id"], "images_b64": frames_b64})
     assert flat.status_code == 200 and flat.json()["live"] is False
     _error(http.post("/v1/liveness/challenge", json={"n_actions": 9}), 400, "invalid_input")
+
+
+def test_ocr_endpoint_reads_fields_and_masks_the_log(http):
+    import ray
+
+    from evaluation.documents.render import render
+
+    sample = render("id_card_front", 4, perspective=0.03, blur=0.0, noise=2.0)
+    data = jpeg_bytes(sample.image)
+    resp = http.post("/v1/ocr/id_card_front", files=_files(image=data))
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["doc_type"] == "id_card_front" and body["lines"]
+    number = body["fields"]["id_number"]
+    assert number == {"value": sample.truth["id_number"], "confidence": number["confidence"], "valid": True,
+                      "reason": number["reason"]}
+    auto = http.post("/v1/ocr/auto", json={"image_b64": base64.b64encode(data).decode()}).json()
+    assert auto["doc_type"] == "id_card_front" and auto["classified"] is True
+    assert auto["evidence"]["models"][0]["name"] == "ocr-rapidocr"
+    _error(http.post("/v1/ocr/library_card", files=_files(image=data)), 400, "unknown_doc_type")
+    _error(http.post("/v1/ocr/bank_card", files=_files(image=b"not an image")), 400, "invalid_image")
+    _error(http.post("/v1/ocr/bank_card", json={"image": "x"}), 400, "invalid_input")
+    # the ID number reaches the log only masked
+    logs_dir = ray._private.worker._global_node.get_logs_dir_path()
+    texts = []
+    for path in glob.glob(f"{logs_dir}/**/*", recursive=True):
+        try:
+            with open(path, errors="ignore") as fh:
+                texts.append(fh.read())
+        except IsADirectoryError:
+            continue
+    joined = "\n".join(texts)
+    full = sample.truth["id_number"]
+    assert full not in joined and sample.truth["name"] not in joined
+    assert f"{full[:4]}**********{full[-4:]}" in joined
+
