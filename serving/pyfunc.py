@@ -39,7 +39,7 @@ class VeriservePyfunc(mlflow.pyfunc.PythonModel):
             if missing:
                 raise InvalidInput(f"missing column(s): {', '.join(missing)}")
             images = {f: decode_image(decode_base64(row[f"{f}_b64"], field=f), field=f) for f in fields}
-            values = {f: row[f] for f in others if f in row and row[f] is not None}
+            values = {f: row[f] for f in others if f in row and row[f] is not None and not pd.isna(row[f])}
             inp = self.model.input_type(**images, **values)
             out.append(self.model.predict(inp).model_dump(mode="json"))
         return out

@@ -366,9 +366,11 @@ def _background(rng: random.Random, size: tuple[int, int]) -> np.ndarray:
 
 
 def capture(doc: np.ndarray, rng: random.Random, *, perspective: float = 0.06, rotate: int | None = None,
-            blur: float = 0.0, noise: float = 0.0, jpeg: int = 95, glare: bool = False) -> np.ndarray:
+            blur: float = 0.0, noise: float = 0.0, jpeg: int = 95, glare: bool = False,
+            corners: list | None = None) -> np.ndarray:
     """Photograph ``doc`` on a textured background: perspective, rotation by a multiple of 90°,
-    blur, sensor noise, JPEG and an optional specular highlight."""
+    blur, sensor noise, JPEG and an optional specular highlight. ``corners``, when given a list, receives
+    the document's four corners in the returned image (before rotation they are TL, TR, BR, BL)."""
     h, w = doc.shape[:2]
     pad = int(0.18 * max(w, h))
     out_w, out_h = w + 2 * pad, h + 2 * pad
@@ -391,8 +393,12 @@ def capture(doc: np.ndarray, rng: random.Random, *, perspective: float = 0.06, r
         nprng = np.random.default_rng(rng.randrange(2**32))
         scene = np.clip(scene + nprng.normal(0, noise, scene.shape), 0, 255).astype(np.uint8)
     k = rotate if rotate is not None else 0
-    if k:
-        scene = np.ascontiguousarray(np.rot90(scene, k=-k // 90))  # clockwise by k degrees
+    pts = dst.copy()
+    for _ in range((k // 90) % 4):  # each clockwise quarter turn maps (x, y) to (H - 1 - y, x)
+        pts = np.stack([scene.shape[0] - 1 - pts[:, 1], pts[:, 0]], axis=1)
+        scene = np.ascontiguousarray(np.rot90(scene, k=-1))
+    if corners is not None:
+        corners.extend(pts.tolist())
     ok, buf = cv2.imencode(".jpg", scene[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(jpeg)])
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1].copy()
 
@@ -406,7 +412,9 @@ def render(doc_type: str, seed: int, *, captured: bool = True, **capture_args) -
         return Sample(doc_type, doc, truth, groups, {})
     args = {"perspective": rng.uniform(0.0, 0.06), "blur": rng.choice([0, 0, 0.6, 1.0]),
             "noise": rng.choice([0, 3, 6]), "jpeg": rng.choice([70, 85, 95])} | capture_args
-    return Sample(doc_type, capture(doc, rng, **args), truth, groups, args)
+    corners: list = []
+    image = capture(doc, rng, **args, corners=corners)
+    return Sample(doc_type, image, truth, groups, args | {"corners": corners})
 
 
 def retype(image: np.ndarray, box: tuple[int, int, int, int], text: str, size: int = 32,

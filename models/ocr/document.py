@@ -34,8 +34,25 @@ def _order(pts: np.ndarray) -> np.ndarray:
     return np.array([pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]], np.float32)
 
 
-def _edges(gray: np.ndarray) -> np.ndarray:
-    return cv2.Canny(cv2.GaussianBlur(gray, (5, 5), 0), 40, 120)
+def _edges(image: np.ndarray) -> np.ndarray:
+    """Edges in any colour channel: a dark blue card on a dark green table differs in hue, not grey."""
+    blurred = cv2.GaussianBlur(image, (5, 5), 0)
+    return np.maximum.reduce([cv2.Canny(blurred[..., c], 40, 120) for c in range(3)])
+
+
+def _quad(hull: np.ndarray) -> np.ndarray:
+    """Four corners of a convex outline: the polygon approximation with the largest area, else the
+    hull's extreme points (top-left = min x+y, ...)."""
+    pts = hull.reshape(-1, 2).astype(np.float32)
+    s, d = pts.sum(1), pts[:, 0] - pts[:, 1]
+    best = np.array([pts[np.argmin(s)], pts[np.argmax(d)], pts[np.argmax(s)], pts[np.argmin(d)]], np.float32)
+    best_area = cv2.contourArea(best)
+    peri = cv2.arcLength(hull, True)
+    for eps in (0.01, 0.02, 0.03, 0.05):
+        approx = cv2.approxPolyDP(hull, eps * peri, True)
+        if len(approx) == 4 and cv2.contourArea(approx) > best_area:
+            best, best_area = _order(approx), cv2.contourArea(approx)
+    return _order(best)
 
 
 def find_outline(image: np.ndarray) -> np.ndarray | None:
@@ -43,33 +60,39 @@ def find_outline(image: np.ndarray) -> np.ndarray | None:
     h, w = image.shape[:2]
     scale = 800 / max(h, w)
     small = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    edges = _edges(gray)
+    edges = _edges(small)
     closed = cv2.dilate(edges, np.ones((5, 5), np.uint8), iterations=2)
     contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return None
     area_img = small.shape[0] * small.shape[1]
-    best = max(contours, key=cv2.contourArea)
-    hull = cv2.convexHull(best)
+    # the document's border may break into pieces: join every sizeable piece touching the largest one's box
+    largest = max(contours, key=cv2.contourArea)
+    x, y, bw, bh = cv2.boundingRect(largest)
+    pad = 0.1 * max(bw, bh)
+    pieces = [c for c in contours if cv2.contourArea(c) > 0.002 * area_img or c is largest]
+    near = [c for c in pieces if _overlaps(cv2.boundingRect(c), (x - pad, y - pad, bw + 2 * pad, bh + 2 * pad))]
+    hull = cv2.convexHull(np.vstack(near))
     area = cv2.contourArea(hull)
     if not 0.15 * area_img <= area <= 0.92 * area_img:
         return None
-    quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
-    if len(quad) != 4:
-        quad = cv2.boxPoints(cv2.minAreaRect(hull))
-    quad = _order(np.asarray(quad))
+    quad = _quad(hull)
     # accept only if the outside is plain background: its edge density well below the inside's
-    mask = np.zeros(gray.shape, np.uint8)
+    mask = np.zeros(small.shape[:2], np.uint8)
     cv2.fillConvexPoly(mask, quad.astype(np.int32), 255)
     inner = cv2.erode(mask, np.ones((15, 15), np.uint8)) > 0
     outer = cv2.dilate(mask, np.ones((15, 15), np.uint8)) == 0
     if outer.sum() < 0.05 * area_img or inner.sum() == 0:
         return None
-    dens_in, dens_out = edges[inner].mean(), edges[outer].mean()
-    if dens_out > 0.5 * dens_in:
+    if edges[outer].mean() > 0.5 * edges[inner].mean():
         return None
     return quad / scale
+
+
+def _overlaps(a: tuple, b: tuple) -> bool:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
 
 
 def localise(image: np.ndarray) -> tuple[np.ndarray, bool]:

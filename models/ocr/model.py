@@ -55,6 +55,7 @@ class DocumentOcr(Model[OcrInput, OcrOutput]):
         upright, angle, lines = document.orient(self.engine, flat)
         t2 = time.perf_counter()
         h, w = upright.shape[:2]
+        lines = [ln for ln in lines if ln.height < 0.25 * h]  # a "line" a quarter of the page high is a picture
         doc_type, classified, scores = inp.doc_type, False, {}
         if doc_type == "auto":
             found, scores = parsers.classify(lines, w / h)

@@ -42,7 +42,7 @@ def test_bootstrap_registers_each_default_as_champion(client):
         if r in cnn:
             continue
         assert r["alias"] == "champion" and r["version"] == "1"
-        assert r["backend"] == ("sklearn" if r["name"] == "liveness-passive" else "dlib")
+        assert r["backend"] == {"liveness-passive": "sklearn", "ocr": "rapidocr"}.get(r["name"], "dlib")
         assert r["licence"] and len(r["digest"]) == 64
     match = next(r for r in rows if r["name"] == "face-match")
     assert next(r for r in rows if r["name"] == "liveness-action")["model"] == "liveness-action-dlib"
@@ -73,6 +73,19 @@ def test_pyfunc_flavour_predicts_from_base64(client, t1_crops):
     out = pyfunc.predict(pd.DataFrame([{"id_image_b64": b[0], "live_image_b64": b[0]},
                                        {"id_image_b64": b[0], "live_image_b64": b[1]}]))
     assert [r["match"] for r in out] == [True, False]
+
+
+def test_ocr_pyfunc_takes_the_document_type_as_a_column(client):
+    import mlflow
+
+    from evaluation.documents.render import render
+
+    sample = render("bank_card", 2, perspective=0.02, blur=0.0, noise=0.0)
+    b = base64.b64encode(jpeg_bytes(sample.image)).decode()
+    pyfunc = mlflow.pyfunc.load_model("models:/ocr@champion")
+    out = pyfunc.predict(pd.DataFrame([{"image_b64": b, "doc_type": "bank_card"}, {"image_b64": b, "doc_type": None}]))
+    assert out[0]["doc_type"] == "bank_card" and out[0]["fields"]["card_number"]["value"] == sample.truth["card_number"]
+    assert out[1]["doc_type"] == "bank_card" and out[1]["classified"] is True
 
 
 def test_promote_records_who_when_why(client):

@@ -17,7 +17,7 @@ ETHNICITIES = (
 """The 56 ethnic groups as written on ID cards (GB 3304)."""
 
 # Traditional / Japanese forms the recogniser sometimes returns for the simplified characters of labels.
-_VARIANTS = str.maketrans("別號碼發證駕車戶與關係", "别号码发证驾车户与关系")
+_VARIANTS = str.maketrans("別號碼發證駕車戶與關係漢", "别号码发证驾车户与关系汉")
 _DOTS = re.compile(r"(?<=[\u3400-\u9fff])\s*[•・‧∙.．。·]\s*(?=[\u3400-\u9fff])")
 
 
