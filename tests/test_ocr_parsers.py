@@ -83,6 +83,8 @@ def test_vehicle_licence_vin_and_plate():
             (40, 460, "注册日期 2019-08-15")]
     f = parse("vehicle_licence", _lines(*rows))
     assert f["vin"].valid and f["plate_number"].valid and f["registration_date"].value == "2019-08-15"
+    misread = parse("vehicle_licence", _lines(*[(x, y, t.replace("鄂A12345", "鄂A1234O")) for x, y, t in rows]))
+    assert misread["plate_number"].value == "鄂A12340"  # plates never use O (GA 36)
     bad = parse("vehicle_licence", _lines(*[(x, y, t.replace("AXK", "A1K")) for x, y, t in rows]))
     assert not bad["vin"].valid and "check character" in bad["vin"].reason
 

@@ -127,10 +127,12 @@ def parse_vehicle_licence(lines: list[TextLine]) -> dict[str, DocField]:
     page = Page(lines, VEHICLE_LABELS)
     plate = page.after("号牌号码")
     vin = page.after("车辆识别代号")
+    # I and O are not used on plates (GA 36), so an O or I read after the province letter is a 0 or 1
+    plate_value = plate[0].upper()[:2] + plate[0].upper()[2:].translate(_VIN_FIX) if plate else ""
     fields = {
         "plate_number": missing("plate number") if plate is None else found(
-            plate[0].upper(), plate[1],
-            [] if PLATE_RX.match(plate[0].upper()) else ["not a plate number (省 + letter + 5-6)"],
+            plate_value, plate[1],
+            [] if PLATE_RX.match(plate_value) else ["not a plate number (省 + letter + 5-6)"],
             "province character, letter, 5 or 6 characters"),
         "owner": text_field(page.after("所有人"), "owner"),
         "registration_date": date_field(page.after("注册日期"), "registration date"),
