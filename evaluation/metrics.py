@@ -80,21 +80,5 @@ def det_points(genuine, impostor) -> tuple[np.ndarray, np.ndarray]:
     return c["fmr"][keep], c["fnmr"][keep]
 
 
-def edit_distance(ref: str, hyp: str) -> int:
-    """Levenshtein distance (substitutions, insertions, deletions all cost 1)."""
-    if len(ref) < len(hyp):
-        ref, hyp = hyp, ref
-    prev = list(range(len(hyp) + 1))
-    for i, a in enumerate(ref, 1):
-        cur = [i]
-        for j, b in enumerate(hyp, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a != b)))
-        prev = cur
-    return prev[-1]
 
-
-def cer(ref: str, hyp: str) -> float:
-    """Character error rate: edit distance over the reference length (an empty reference: 0 or 1)."""
-    if not ref:
-        return 0.0 if not hyp else 1.0
-    return edit_distance(ref, hyp) / len(ref)
+from models.text import cer, edit_distance, wer  # noqa: E402,F401  (re-exported: evaluation's text metrics)

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from evaluation.documents.render import RENDERERS, render
-from evaluation.metrics import cer
 from models.ocr.checks import SENSITIVE_FIELDS, mask
 from models.ocr.types import DOC_TYPES, OcrInput
+from models.text import cer
 
 NAME_FIELDS = {"name", "legal_representative", "owner"}
 ADDRESS_FIELDS = {"address"}

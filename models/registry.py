@@ -42,6 +42,10 @@ def _import_families() -> None:
     import models.liveness.cnn  # noqa: F401
     import models.liveness.passive  # noqa: F401
     import models.ocr.model  # noqa: F401
+    import models.speech.funasr_backend  # noqa: F401
+    import models.speech.keywords  # noqa: F401
+    import models.speech.sphinx  # noqa: F401
+    import models.speech.tts  # noqa: F401
 
     _families_imported = True
 

@@ -13,24 +13,26 @@ from serving.config import ServeConfig
 log = logging.getLogger(__name__)
 
 APP_NAME = "veriserve"
-KNOWN_FAMILIES = {"face", "liveness", "ocr"}
-REQUIRED_ROLES = {"face": {"detect", "match", "quality"}, "liveness": {"passive", "action"}, "ocr": {"ocr"}}
+KNOWN_FAMILIES = {"face", "liveness", "ocr", "speech"}
+REQUIRED_ROLES = {"face": {"detect", "match", "quality"}, "liveness": {"passive", "action"}, "ocr": {"ocr"},
+                  "speech": {"tts", "asr_zh", "asr_en"}}
 
 
 def build_app(cfg: ServeConfig):
     """Wire the graph: one deployment per family, handles passed to the ingress."""
-    from serving.deployments import FaceService, LivenessService, OcrService
+    from serving.deployments import FaceService, LivenessService, OcrService, SpeechService
     from serving.ingress import Ingress
 
     handles = {}
-    for name, cls in (("face", FaceService), ("liveness", LivenessService), ("ocr", OcrService)):
+    for name, cls in (("face", FaceService), ("liveness", LivenessService), ("ocr", OcrService),
+                      ("speech", SpeechService)):
         fam = cfg.families[name]
         handles[name] = cls.options(
             num_replicas=fam.replicas,
             ray_actor_options={"num_cpus": fam.num_cpus},
             user_config={"thresholds": fam.thresholds, "max_batch_size": fam.max_batch_size},
         ).bind(fam.model_dump(), store.tracking_uri(cfg.mlflow.tracking_uri), str(store.home()))
-    return Ingress.bind(handles["face"], handles["liveness"], handles["ocr"], cfg.http.model_dump())
+    return Ingress.bind(handles["face"], handles["liveness"], handles["ocr"], handles["speech"], cfg.http.model_dump())
 
 
 def quiet_ray_env() -> None:

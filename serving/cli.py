@@ -108,7 +108,7 @@ def models_bootstrap(tracking_uri: UriOpt = None, as_json: JsonOpt = False) -> N
     _setup_logging()
     client = store.configure(tracking_uri)
     with Progress(console=err, transient=True) as bar:
-        task = bar.add_task("registering", total=len(EMBEDDED_DEFAULTS) + 1)
+        task = bar.add_task("registering", total=len(EMBEDDED_DEFAULTS) + 2)
         results = bootstrap(client, progress=lambda name: bar.update(task, advance=1, description=name))
     if as_json:
         console.print_json(json.dumps([r.__dict__ for r in results]))
@@ -276,6 +276,105 @@ def predict_ocr(
         console.print(f"[yellow]warning[/yellow]: {w}")
 
 
+AudioLang = Annotated[str, typer.Option("--lang", help="zh (Mandarin) or en.")]
+
+
+def _read_audio(path: Path, sample_rate: int | None = None):
+    from models.speech.audio import InvalidAudio, decode_audio
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidAudio(f"audio: cannot read {path}: {exc.strerror}") from exc
+    return decode_audio(data, raw_rate=sample_rate)
+
+
+def _asr_model(lang: str, model: str | None, from_store: bool, tracking_uri: str | None):
+    if lang not in ("zh", "en"):
+        raise InvalidInput(f"--lang {lang!r}: expected zh or en")
+    if from_store or (lang == "zh" and model is None):  # the Mandarin default is trained: it lives in the store
+        from serving import store
+
+        return store.load(store.configure(tracking_uri), "asr-zh" if lang == "zh" else "asr-en")[0]
+    from models.registry import create_model
+
+    return create_model(model or "asr-pocketsphinx-en")
+
+
+@predict_app.command("tts")
+def predict_tts(
+    text: str, out: Annotated[Path, typer.Option("--out", "-o", help="WAV file to write.")] = Path("speech.wav"),
+    lang: AudioLang = "zh", voice: Annotated[str, typer.Option(help="m1-m7, f1-f5")] = "",
+    rate: Annotated[int, typer.Option(help="Words per minute, 80-400.")] = 160,
+    pitch: Annotated[int, typer.Option(help="0-99.")] = 50, as_json: JsonOpt = False,
+) -> None:
+    """Synthesise TEXT to a 16 kHz WAV (Mandarin numbers, dates and amounts are read out in words)."""
+    from models.registry import create_model
+    from models.speech.audio import encode_wav
+    from models.speech.types import TtsInput
+
+    try:
+        m = create_model("tts-espeak")
+        result = m.predict(TtsInput(text=text, lang=lang, voice=voice, rate=rate, pitch=pitch))
+        out.write_bytes(encode_wav(result.audio))
+    except VeriserveError as exc:
+        _fail(exc, as_json)
+    except OSError as exc:
+        _fail(InvalidInput(f"cannot write {out}: {exc.strerror}"), as_json)
+    info = {"out": str(out), "duration_s": result.duration_s, "spoken_text": result.spoken_text}
+    if as_json:
+        console.print_json(json.dumps(info, ensure_ascii=False))
+        return
+    console.print(f"wrote {out} ({result.duration_s:.2f} s); spoken as: {result.spoken_text}")
+
+
+@predict_app.command("asr")
+def predict_asr(
+    audio: Path, lang: AudioLang = "zh",
+    mode: Annotated[str, typer.Option(help="open, grammar or keywords (en); open or keywords (zh).")] = "open",
+    phrase: Annotated[list[str] | None, typer.Option("--phrase", help="Allowed answer (repeatable).")] = None,
+    sample_rate: Annotated[int | None, typer.Option(help="Raw 16-bit PCM input at this rate.")] = None,
+    model: ModelOpt = None, from_store: StoreOpt = False, tracking_uri: UriOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Transcribe AUDIO (WAV, FLAC, OGG, MP3, or raw PCM with --sample-rate)."""
+    from models.speech.types import AsrInput
+
+    try:
+        m = _asr_model(lang, model, from_store, tracking_uri)
+        out = m.predict(AsrInput(audio=_read_audio(audio, sample_rate), mode=mode, phrases=phrase or []))
+    except VeriserveError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        console.print_json(out.model_dump_json())
+        return
+    console.print(f"[bold]{out.text or '(nothing recognised)'}[/bold]  ({out.duration_s:.2f} s, {m.card.name})")
+    for seg in out.segments:
+        console.print(f"  {seg.start_s:6.2f}-{seg.end_s:6.2f} s  {seg.text}  ({seg.confidence:.2f})")
+
+
+@predict_app.command("confirm")
+def predict_confirm(
+    audio: Path, mode: Annotated[str, typer.Option(help="intent or read_aloud.")] = "intent",
+    lang: AudioLang = "zh", question: Annotated[str, typer.Option(help="The question asked.")] = "",
+    expected_text: Annotated[str, typer.Option(help="What should be read aloud.")] = "",
+    model: ModelOpt = None, from_store: StoreOpt = False, tracking_uri: UriOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Did the customer confirm? affirm / deny / unclear for an answer, or a read-aloud match ratio."""
+    from models.speech.confirm import confirm
+
+    try:
+        m = _asr_model(lang, model, from_store, tracking_uri)
+        out = confirm({lang: m}, _read_audio(audio), mode=mode, lang=lang, expected_text=expected_text,
+                      question=question)
+    except VeriserveError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        console.print_json(out.model_dump_json())
+        return
+    verdict = "[green]PASSED[/green]" if out.passed else "[red]NOT PASSED[/red]"
+    console.print(f"{verdict}  {out.reason}\n  heard: {out.transcript or '(nothing)'}")
+
+
 @predict_app.command("face-match")
 def predict_face_match(id_image: Path, live_image: Path, model: ModelOpt = None, from_store: StoreOpt = False,
                        threshold: Annotated[float | None, typer.Option(help="Cosine threshold override.")] = None,
@@ -404,6 +503,38 @@ def predict_liveness_passive(
     for c in out.explanation:
         table.add_row(c.feature, f"{c.value:.4g}", f"{c.shap:+.3f}")
     console.print(table)
+
+
+@train_app.command("asr-intent")
+def train_asr_intent(
+    out: Annotated[Path | None, typer.Option(help="Where to write the model (default var/trained/...).")] = None,
+    utterances: Annotated[int, typer.Option(min=100, help="Synthesised training utterances.")] = 1800,
+    epochs: Annotated[int, typer.Option(min=1)] = 12, seed: int = 0,
+    champion: Annotated[bool, typer.Option(help="Make the new version the champion of asr-zh.")] = False,
+    tracking_uri: UriOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Train the Mandarin answer recogniser on speech synthesised with espeak-ng (voices, rates, pitches,
+    noise, reverberation), log the run to MLflow and register it under asr-zh."""
+    from rich.progress import Progress
+
+    from models.liveness.passive import trained_dir
+    from serving import store
+    from training.speech.train import log_and_register, train
+
+    _setup_logging()
+    client = store.configure(tracking_uri)
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("training", total=epochs)
+        result = train(out or trained_dir("asr-intent-zh"), n_train=utterances, epochs=epochs, seed=seed,
+                       progress=lambda msg, done, total: bar.update(task, completed=done, description=msg))
+    run_id, reg = log_and_register(client, result, reason="veriserve train asr-intent", set_champion=champion)
+    info = {"out_dir": str(result.out_dir), "metrics": result.metrics, "mlflow_run_id": run_id,
+            "registered": reg.registered, "version": reg.version}
+    if as_json:
+        console.print_json(json.dumps(info))
+        return
+    console.print(f"held-out accuracy (unseen voices) {result.metrics['heldout_accuracy']:.3f}; "
+                  f"registered {reg.registered} v{reg.version}; MLflow run {run_id}")
 
 
 @train_app.command("liveness")

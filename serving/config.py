@@ -24,6 +24,7 @@ class HttpConfig(_Strict):
     max_image_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 40_000_000
     max_video_bytes: int = 50 * 1024 * 1024
+    max_audio_bytes: int = 20 * 1024 * 1024
 
 
 class RayConfig(_Strict):

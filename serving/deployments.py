@@ -14,12 +14,17 @@ from typing import Any
 import numpy as np
 from ray import serve
 
+from models.errors import InvalidInput
 from models.face.frames import FrameSelector
 from models.face.types import DetectInput, MatchInput, QualityInput
 from models.liveness.challenges import ChallengeStore
 from models.liveness.types import ActionInput, PassiveInput
 from models.ocr.checks import masked_fields
 from models.ocr.types import OcrInput
+from models.speech.audio import decode_audio, encode_wav
+from models.speech.confirm import confirm
+from models.speech.sessions import SessionStore
+from models.speech.types import AsrInput, TtsInput
 from models.video import frames_from_images, sample_frames
 from serving import store
 from serving.config import FamilyConfig
@@ -210,3 +215,83 @@ class OcrService:
         log.info("ocr %s fields=%s warnings=%d", result.doc_type, masked_fields(result.fields),
                  len(result.checks.warnings))
         return result.model_dump(mode="json")
+
+
+@serve.deployment(name="speech")
+class SpeechService:
+    """TTS (``models:/tts@champion``), ASR (``asr-zh``, ``asr-en``), answer confirmation and dual-recording
+    sessions (``$VERISERVE_HOME/speech_sessions.db``). Audio bytes are never logged; only their SM3 digest
+    is kept, in the session record."""
+
+    def __init__(self, family: dict[str, Any], tracking_uri: str, home: str) -> None:
+        self.family = FamilyModels(family, tracking_uri, home)
+        options = self.family.config.options
+        self.limits = {"max_seconds": float(options.get("max_audio_seconds", 120)),
+                       "min_seconds": float(options.get("min_audio_seconds", 0.3))}
+        self.min_confidence = float(options.get("min_confidence", 0.5))
+        self.min_match = float(options.get("min_match", 0.8))
+        self.sessions = SessionStore()
+        m = self.family.models
+        self.asr = {"zh": m["asr_zh"], "en": m["asr_en"]}
+
+    def reconfigure(self, user_config: dict[str, Any]) -> None:
+        self.family.set_thresholds(user_config.get("thresholds") or {})
+
+    def check_health(self) -> None:
+        self.family.check_health()
+
+    def model_rows(self) -> list[dict[str, Any]]:
+        return self.family.rows
+
+    def _audio(self, data: bytes, raw_rate: int | None, raw_width: int) -> np.ndarray:
+        return decode_audio(data, raw_rate=raw_rate, raw_width=raw_width, **self.limits)
+
+    async def tts(self, text: str, lang: str, voice: str, rate: int, pitch: int) -> tuple[bytes, dict[str, Any]]:
+        def run():
+            out = self.family.models["tts"].predict(TtsInput(text=text, lang=lang, voice=voice, rate=rate, pitch=pitch))
+            return encode_wav(out.audio, out.sample_rate), {"duration_s": out.duration_s,
+                                                            "model": out.evidence.models[0].model_dump()}
+
+        return await asyncio.to_thread(run)
+
+    async def asr(self, data: bytes, lang: str, mode: str, phrases: list[str], raw_rate: int | None,
+                  raw_width: int) -> dict[str, Any]:
+        if lang not in self.asr:
+            raise InvalidInput(f"lang {lang!r}: expected zh or en")
+
+        def run():
+            audio = self._audio(data, raw_rate, raw_width)
+            return self.asr[lang].predict(AsrInput(audio=audio, mode=mode, phrases=phrases)).model_dump(mode="json")
+
+        return await asyncio.to_thread(run)
+
+    def _confirm(self, data: bytes, raw_rate, raw_width, **kwargs) -> dict[str, Any]:
+        audio = self._audio(data, raw_rate, raw_width)
+        out = confirm(self.asr, audio, min_confidence=self.min_confidence, min_match=self.min_match, **kwargs)
+        return out.model_dump(mode="json")
+
+    async def confirm(self, data: bytes, raw_rate: int | None, raw_width: int, **kwargs) -> dict[str, Any]:
+        return await asyncio.to_thread(self._confirm, data, raw_rate, raw_width, **kwargs)
+
+    def create_session(self, questions: Any, lang: str) -> dict[str, Any]:
+        if lang not in self.asr:
+            raise InvalidInput(f"lang {lang!r}: expected zh or en")
+        return self.sessions.create(questions, lang)
+
+    async def prompt(self, session_id: str, question_id: str, voice: str, rate: int) -> tuple[bytes, dict[str, Any]]:
+        q, lang = self.sessions.question(session_id, question_id)
+        return await self.tts(q["text"], lang, voice, rate, 50)
+
+    async def answer(self, session_id: str, question_id: str, data: bytes, raw_rate: int | None,
+                     raw_width: int) -> dict[str, Any]:
+        q, lang = self.sessions.question(session_id, question_id)
+        result = await asyncio.to_thread(self._confirm, data, raw_rate, raw_width, mode=q["kind"], lang=lang,
+                                         expected_text=q["expected_text"], question=q["text"])
+        keep = {k: result[k] for k in ("mode", "transcript", "intent", "match_ratio", "passed", "reason")}
+        keep["models"] = [m["name"] + "@" + m["version"] for m in result["evidence"]["models"]]
+        stored = self.sessions.record_answer(session_id, question_id, data, keep)
+        log.info("dual recording %s/%s: %s", session_id[:6], question_id, "passed" if keep["passed"] else "not passed")
+        return {**result, **stored, "question_id": question_id}
+
+    def session_record(self, session_id: str) -> dict[str, Any]:
+        return self.sessions.record(session_id)

@@ -14,12 +14,14 @@ from models.errors import (
     VeriserveError,
 )
 from models.liveness.challenges import ChallengeExpired, ChallengeUsed, UnknownChallenge
+from models.speech.sessions import UnknownSession
 
 log = logging.getLogger(__name__)
 
 # First match wins: more specific classes come before their bases.
 HTTP_STATUS: list[tuple[type[VeriserveError], int]] = [
     (UnknownChallenge, 404),
+    (UnknownSession, 404),
     (ChallengeUsed, 409),
     (ChallengeExpired, 410),
     (PayloadTooLarge, 413),

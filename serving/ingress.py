@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from ray import serve
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -141,10 +141,11 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
 class Ingress:
     """Routes requests to the family deployments passed in as handles."""
 
-    def __init__(self, face, liveness, ocr, http: dict[str, Any]) -> None:
+    def __init__(self, face, liveness, ocr, speech, http: dict[str, Any]) -> None:
         self.face = face
         self.liveness = liveness
         self.ocr = ocr
+        self.speech = speech
         self.http = HttpConfig.model_validate(http)
         app.state.http = self.http
 
@@ -161,7 +162,8 @@ class Ingress:
     @app.get("/healthz")
     async def healthz(self) -> JSONResponse:
         checks = {}
-        for name, handle in {"face": self.face, "liveness": self.liveness, "ocr": self.ocr}.items():
+        for name, handle in {"face": self.face, "liveness": self.liveness, "ocr": self.ocr,
+                             "speech": self.speech}.items():
             try:
                 await asyncio.wait_for(handle.model_rows.remote(), timeout=5)
                 checks[name] = "ok"
@@ -173,7 +175,7 @@ class Ingress:
     @app.get("/v1/models")
     async def models(self, request: Request) -> dict:
         rows = (await call(self.face.model_rows) + await call(self.liveness.model_rows)
-                + await call(self.ocr.model_rows))
+                + await call(self.ocr.model_rows) + await call(self.speech.model_rows))
         return {"request_id": _rid(request), "models": rows}
 
     @app.post("/v1/face/detect", openapi_extra=_image_body("image"))
@@ -266,3 +268,109 @@ class Ingress:
         images, _ = await self._images(request, "image")
         result = await call(self.ocr.read, images["image"], doc_type)
         return {"request_id": _rid(request), **result}
+
+    async def _json(self, request: Request) -> dict[str, Any]:
+        if not request.headers.get("content-type", "").startswith("application/json"):
+            raise InvalidInput("send application/json")
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidInput("request body is not valid JSON", code="invalid_json") from exc
+        if not isinstance(body, dict):
+            raise InvalidInput("JSON body must be an object", code="invalid_json")
+        return body
+
+    async def _audio(self, request: Request) -> tuple[bytes, dict[str, Any], int | None, int]:
+        files, params = await read_files(request, ["audio"], max_file_bytes=self.http.max_audio_bytes)
+        rate, width = params.get("sample_rate"), params.get("sample_width", 2)
+        try:
+            rate = int(rate) if rate not in (None, "") else None
+            width = int(width)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput("sample_rate and sample_width must be integers (raw PCM only)") from exc
+        return files["audio"], params, rate, width
+
+    @app.post("/v1/speech/tts", response_class=Response, responses={200: {"content": {"audio/wav": {}}}},
+              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+                  "type": "object", "required": ["text"], "properties": {
+                      "text": {"type": "string"}, "lang": {"type": "string", "enum": ["zh", "en"], "default": "zh"},
+                      "voice": {"type": "string", "description": "m1-m7, f1-f5"},
+                      "rate": {"type": "integer", "default": 160}, "pitch": {"type": "integer", "default": 50}}}}}}})
+    async def speech_tts(self, request: Request) -> Response:
+        """16 kHz mono WAV of ``text`` (Mandarin numbers, dates and amounts read out in words)."""
+        body = await self._json(request)
+        text = body.get("text")
+        if not isinstance(text, str):
+            raise InvalidInput("text: required string")
+        try:
+            rate, pitch = int(body.get("rate", 160)), int(body.get("pitch", 50))
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput("rate and pitch must be integers") from exc
+        wav, meta = await call(self.speech.tts, text, str(body.get("lang", "zh")), str(body.get("voice", "")),
+                               rate, pitch)
+        model = meta["model"]
+        return Response(wav, media_type="audio/wav", headers={
+            "x-veriserve-model": f"{model['name']}@{model['version']}", "x-veriserve-weights": model["weights_digest"],
+            "x-audio-duration-s": str(meta["duration_s"])})
+
+    @app.post("/v1/speech/asr", openapi_extra=_form_body(
+        {"audio": "WAV, FLAC, OGG, MP3 or raw PCM (with sample_rate)"},
+        {"lang": {"type": "string", "enum": ["zh", "en"], "default": "zh"},
+         "mode": {"type": "string", "enum": ["open", "grammar", "keywords"], "default": "open"},
+         "phrases": {"type": "string", "description": "JSON list of allowed answers (grammar / keywords)"},
+         "sample_rate": {"type": "integer", "description": "raw PCM only"},
+         "sample_width": {"type": "integer", "description": "raw PCM bytes per sample: 1, 2 or 4"}}))
+    async def speech_asr(self, request: Request) -> dict:
+        data, params, rate, width = await self._audio(request)
+        phrases = params.get("phrases") or []
+        if isinstance(phrases, str):
+            try:
+                phrases = json.loads(phrases)
+            except ValueError as exc:
+                raise InvalidInput("phrases: expected a JSON list of strings") from exc
+        if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+            raise InvalidInput("phrases: expected a list of strings")
+        result = await call(self.speech.asr, data, str(params.get("lang", "zh")), str(params.get("mode", "open")),
+                            phrases, rate, width)
+        return {"request_id": _rid(request), **result}
+
+    @app.post("/v1/speech/confirm", openapi_extra=_form_body(
+        {"audio": "the customer's answer"},
+        {"mode": {"type": "string", "enum": ["intent", "read_aloud"]}, "lang": {"type": "string", "default": "zh"},
+         "question": {"type": "string"}, "expected_text": {"type": "string"},
+         "sample_rate": {"type": "integer"}, "sample_width": {"type": "integer"}}))
+    async def speech_confirm(self, request: Request) -> dict:
+        data, params, rate, width = await self._audio(request)
+        result = await call(self.speech.confirm, data, rate, width, mode=str(params.get("mode", "intent")),
+                            lang=str(params.get("lang", "zh")), expected_text=str(params.get("expected_text", "")),
+                            question=str(params.get("question", "")))
+        return {"request_id": _rid(request), **result}
+
+    @app.post("/v1/speech/sessions")
+    async def speech_session(self, request: Request) -> dict:
+        """Start a dual recording: ``{"lang": "zh", "questions": [{"id", "text", "kind", "expected_text"}]}``."""
+        body = await self._json(request)
+        created = await call(self.speech.create_session, body.get("questions"), str(body.get("lang", "zh")))
+        sid = created["session_id"]
+        for q in created["questions"]:
+            q["prompt_url"] = f"/v1/speech/sessions/{sid}/prompts/{q['id']}"
+            q["answer_url"] = f"/v1/speech/sessions/{sid}/answers/{q['id']}"
+        return {"request_id": _rid(request), **created}
+
+    @app.get("/v1/speech/sessions/{session_id}/prompts/{question_id}", response_class=Response)
+    async def speech_prompt(self, session_id: str, question_id: str, voice: str = "", rate: int = 160) -> Response:
+        wav, meta = await call(self.speech.prompt, session_id, question_id, voice, rate)
+        return Response(wav, media_type="audio/wav", headers={"x-audio-duration-s": str(meta["duration_s"])})
+
+    @app.post("/v1/speech/sessions/{session_id}/answers/{question_id}",
+              openapi_extra=_form_body({"audio": "the answer to this question"}, {}))
+    async def speech_answer(self, session_id: str, question_id: str, request: Request) -> dict:
+        data, _, rate, width = await self._audio(request)
+        result = await call(self.speech.answer, session_id, question_id, data, rate, width)
+        return {"request_id": _rid(request), **result}
+
+    @app.get("/v1/speech/sessions/{session_id}")
+    async def speech_record(self, session_id: str, request: Request) -> dict:
+        """The session record with the SM3 digest of every answer clip and of the record itself."""
+        return {"request_id": _rid(request), **(await call(self.speech.session_record, session_id))}
+

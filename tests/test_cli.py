@@ -78,7 +78,9 @@ def test_models_bootstrap_list_promote_history(tmp_path):
     assert {(r["name"], r["version"], r["alias"], r["backend"]) for r in rows} == {
         ("face-detect", "1", "champion", "dlib"), ("face-match", "1", "champion", "dlib"),
         ("face-quality", "1", "champion", "dlib"), ("liveness-passive", "1", "champion", "sklearn"),
-        ("liveness-action", "1", "champion", "dlib"), ("liveness-passive", "2", "", "onnxruntime")}
+        ("liveness-action", "1", "champion", "dlib"), ("liveness-passive", "2", "", "onnxruntime"),
+        ("ocr", "1", "champion", "rapidocr"), ("tts", "1", "champion", "espeak-ng"),
+        ("asr-en", "1", "champion", "pocketsphinx"), ("asr-zh", "1", "champion", "torch")}
     assert "face-match" in run("models", "list", env=env).stdout
     promoted = run("models", "promote", "face-match", "1", "--reason", "re-affirm", "--user", "alice", env=env)
     assert promoted.returncode == 0, promoted.stderr

@@ -37,6 +37,8 @@ EMBEDDED_DEFAULTS: list[DefaultModel] = [
     DefaultModel("face-quality", "face-quality-dlib", {"landmarks": 68}),
     DefaultModel("liveness-action", "liveness-action-dlib"),
     DefaultModel("ocr", "ocr-rapidocr"),
+    DefaultModel("tts", "tts-espeak"),
+    DefaultModel("asr-en", "asr-pocketsphinx-en"),
 ]
 
 
@@ -129,7 +131,29 @@ def bootstrap(client, *, progress: Callable[[str], None] | None = None) -> list[
     if progress:
         progress("liveness-passive-texture (training on synthetic attacks)")
     results.append(bootstrap_liveness(client))
+    if progress:
+        progress("asr-intent-zh (training on synthesised speech)")
+    results.append(bootstrap_asr_zh(client))
     return results
+
+
+def bootstrap_asr_zh(client, *, seed: int = 0) -> BootstrapResult:
+    """Train the Mandarin answer recogniser on synthesised speech unless ``asr-zh`` has a champion;
+    weights trained earlier with the same seed (in VERISERVE_CACHE) are reused after verification."""
+    from models.errors import ModelLoadError
+    from models.speech.keywords import KeywordASR
+    from training.speech.train import log_and_register, train
+
+    name, reason = "asr-zh", "bootstrap: trained on synthesised speech"
+    if store.has_alias(client, name):
+        return BootstrapResult(name, store.get_by_alias(client, name).version, False)
+    trained = store.cache_home() / "trained" / f"{KeywordASR.name}-seed{seed}"
+    try:
+        card = KeywordASR().resolve_card(trained)
+        return register(client, name, card.name, {}, trained, card=card, reason=reason)
+    except ModelLoadError:
+        pass
+    return log_and_register(client, train(trained, seed=seed), registered=name, reason=reason, set_champion=True)[1]
 
 
 def bootstrap_liveness(client, *, seed: int = 0) -> BootstrapResult:

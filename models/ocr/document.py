@@ -86,7 +86,21 @@ def find_outline(image: np.ndarray) -> np.ndarray | None:
         return None
     if edges[outer].mean() > 0.5 * edges[inner].mean():
         return None
+    if _border_support(closed, quad) < 0.6:  # the hull of a text block on plain paper is not a document edge
+        return None
     return quad / scale
+
+
+def _border_support(edges: np.ndarray, quad: np.ndarray, samples: int = 40) -> float:
+    """Share of points along the quadrilateral's sides that lie on (dilated) edges."""
+    h, w = edges.shape
+    hits = total = 0
+    for a, b in zip(quad, np.roll(quad, -1, axis=0), strict=True):
+        for t in np.linspace(0.1, 0.9, samples):
+            x, y = (a + t * (b - a)).round().astype(int)
+            total += 1
+            hits += bool(0 <= x < w and 0 <= y < h and edges[y, x])
+    return hits / max(total, 1)
 
 
 def _overlaps(a: tuple, b: tuple) -> bool:

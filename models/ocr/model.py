@@ -55,7 +55,8 @@ class DocumentOcr(Model[OcrInput, OcrOutput]):
         upright, angle, lines = document.orient(self.engine, flat)
         t2 = time.perf_counter()
         h, w = upright.shape[:2]
-        lines = [ln for ln in lines if ln.height < 0.25 * h]  # a "line" a quarter of the page high is a picture
+        # one or two "characters" a quarter of the page high are a picture, not print
+        lines = [ln for ln in lines if ln.height < 0.25 * h or len(ln.text.strip()) > 2]
         doc_type, classified, scores = inp.doc_type, False, {}
         if doc_type == "auto":
             found, scores = parsers.classify(lines, w / h)

@@ -64,13 +64,16 @@ def _error(resp, status: int, code: str) -> dict:
 
 def test_health_and_models(http):
     health = http.get("/healthz").json()
-    assert health == {"status": "ok", "deployments": {"face": "ok", "liveness": "ok", "ocr": "ok"}}
+    assert health == {"status": "ok", "deployments": {"face": "ok", "liveness": "ok", "ocr": "ok", "speech": "ok"}}
     rows = http.get("/v1/models").json()["models"]
     by_name = {r["name"]: r for r in rows}
-    assert set(by_name) == {"face-detect", "face-match", "face-quality", "liveness-passive", "liveness-action", "ocr"}
+    assert set(by_name) == {"face-detect", "face-match", "face-quality", "liveness-passive", "liveness-action", "ocr",
+                            "tts", "asr-zh", "asr-en"}
+    backends = {"liveness-passive": "sklearn", "ocr": "rapidocr", "tts": "espeak-ng", "asr-en": "pocketsphinx",
+                "asr-zh": "torch"}
     for r in rows:
         assert r["alias"] == "champion" and r["version"] == "1"
-        assert r["backend"] == {"liveness-passive": "sklearn", "ocr": "rapidocr"}.get(r["name"], "dlib")
+        assert r["backend"] == backends.get(r["name"], "dlib")
         assert r["licence"] and len(r["digest"]) == 64
     assert by_name["face-match"]["thresholds"]["match"]["value"] == 0.92
 

@@ -33,16 +33,20 @@ def test_store_lives_under_veriserve_home(client):
     assert any((home / "mlartifacts").rglob("card.json"))
 
 
+BACKENDS = {"liveness-passive": "sklearn", "ocr": "rapidocr", "tts": "espeak-ng", "asr-en": "pocketsphinx",
+            "asr-zh": "torch"}
+
+
 def test_bootstrap_registers_each_default_as_champion(client):
     rows = [v.row() for v in store.list_versions(client)]
-    assert {r["name"] for r in rows} == {d.registered for d in EMBEDDED_DEFAULTS} | {"liveness-passive"}
+    assert {r["name"] for r in rows} == {d.registered for d in EMBEDDED_DEFAULTS} | {"liveness-passive", "asr-zh"}
     cnn = [r for r in rows if r["model"] == "liveness-passive-cnn"]
     assert [(r["version"], r["alias"], r["backend"]) for r in cnn] == [("2", "", "onnxruntime")]
     for r in rows:
         if r in cnn:
             continue
         assert r["alias"] == "champion" and r["version"] == "1"
-        assert r["backend"] == {"liveness-passive": "sklearn", "ocr": "rapidocr"}.get(r["name"], "dlib")
+        assert r["backend"] == BACKENDS.get(r["name"], "dlib")
         assert r["licence"] and len(r["digest"]) == 64
     match = next(r for r in rows if r["name"] == "face-match")
     assert next(r for r in rows if r["name"] == "liveness-action")["model"] == "liveness-action-dlib"

@@ -1,0 +1,1 @@
+"""Speech family: text to speech, speech recognition and answer (intent) confirmation."""
