@@ -103,3 +103,28 @@ def bomb_png(tmp_path_factory) -> bytes:
 def no_face_image() -> np.ndarray:
     y, x = np.mgrid[0:240, 0:320]
     return np.stack([x % 256, y % 256, (x + y) % 256], axis=-1).astype(np.uint8)
+
+
+@pytest.fixture(scope="session")
+def tts():
+    from models.registry import create_model
+
+    return create_model("tts-espeak")
+
+
+@pytest.fixture(scope="session")
+def keyword_asr(shared_cache):
+    """The Mandarin answer recogniser, trained once per session where the bootstrap would put it."""
+    from models.errors import ModelLoadError
+    from models.speech.keywords import KeywordASR
+    from serving import store
+    from training.speech.train import train
+
+    path = store.cache_home() / "trained" / f"{KeywordASR.name}-seed0"
+    model = KeywordASR()
+    try:
+        model.load(path)
+    except ModelLoadError:
+        train(path, seed=0)
+        model.load(path)
+    return model

@@ -211,3 +211,17 @@ def test_evaluate_ocr_logs_per_type_field_and_group(tmp_path):
     assert run_.data.metrics["field_accuracy"] == result["overall"]["field_accuracy"]
     assert "type.bank_card.cer" in run_.data.metrics
     assert {a.path for a in client.list_artifacts(run_.info.run_id)} >= {"evaluation.json", "plots"}
+
+
+def test_speech_commands(tmp_path):
+    wav = tmp_path / "yes.wav"
+    made = run("predict", "tts", "yes I confirm", "--lang", "en", "--voice", "f2", "--out", str(wav), "--json")
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["duration_s"] > 0.5 and wav.read_bytes()[:4] == b"RIFF"
+    heard = json.loads(run("predict", "asr", str(wav), "--lang", "en", "--mode", "grammar", "--phrase", "yes",
+                           "--phrase", "no", "--phrase", "yes I confirm", "--json").stdout)
+    assert heard["text"] in ("yes i confirm", "yes")
+    ok = run("predict", "confirm", str(wav), "--lang", "en", "--mode", "intent")
+    assert ok.returncode == 0 and "PASSED" in ok.stdout
+    bad = run("predict", "asr", str(tmp_path / "missing.wav"), "--lang", "en")
+    assert bad.returncode == 2 and "cannot read" in bad.stderr

@@ -28,6 +28,7 @@ from models.speech.types import AsrInput, AsrOutput, Segment
 WEIGHTS = "keywords.pt"
 CONFIG = "keywords.json"
 OTHER = "<other>"
+PAD_S = 0.2
 
 
 def build_network(n_classes: int, width: int = 128):
@@ -102,8 +103,9 @@ class KeywordASR(Model[AsrInput, AsrOutput]):
     def probabilities(self, audio: np.ndarray) -> np.ndarray:
         import torch
 
-        feats = fbank(audio)
-        if len(feats) < 16:
+        pad = np.zeros(int(PAD_S * RATE), np.float32)  # training clips always carry some silence around
+        feats = fbank(np.concatenate([pad, audio.astype(np.float32), pad]))
+        if len(feats) < 16 + 2 * PAD_S * 100:
             raise InvalidInput("audio: too short to recognise")
         with torch.inference_mode():
             return self.net(torch.from_numpy(normalise(feats))[None]).softmax(-1)[0].numpy()

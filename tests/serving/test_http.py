@@ -332,3 +332,66 @@ def test_ocr_endpoint_reads_fields_and_masks_the_log(http):
     assert full not in joined and sample.truth["name"] not in joined
     assert f"{full[:4]}**********{full[-4:]}" in joined
 
+
+
+def _wav(http, text: str, lang: str = "zh", voice: str = "m6") -> bytes:
+    resp = http.post("/v1/speech/tts", json={"text": text, "lang": lang, "voice": voice})
+    assert resp.status_code == 200 and resp.headers["content-type"] == "audio/wav", resp.text
+    return resp.content
+
+
+def test_speech_tts_asr_and_confirm(http):
+    wav = _wav(http, "我确认")
+    assert wav[:4] == b"RIFF" and float(http.post("/v1/speech/tts", json={"text": "你好"}).headers[
+        "x-audio-duration-s"]) > 0.2
+    asr = http.post("/v1/speech/asr", files={"audio": ("a.wav", wav, "audio/wav")}, data={"lang": "zh"}).json()
+    assert asr["text"] == "我确认" and asr["language"] == "zh" and asr["segments"]
+    b64 = base64.b64encode(_wav(http, "不同意")).decode()
+    deny = http.post("/v1/speech/confirm", json={"audio_b64": b64, "mode": "intent", "lang": "zh",
+                                                 "question": "您是否同意？"}).json()
+    assert deny["intent"] == "deny" and deny["passed"] is False and deny["evidence"]["models"]
+    en = http.post("/v1/speech/confirm", files={"audio": ("a.wav", _wav(http, "yes", "en", "f2"), "audio/wav")},
+                   data={"mode": "intent", "lang": "en"}).json()
+    assert en["intent"] == "affirm", en
+
+
+def test_dual_recording_session_over_http(http):
+    created = http.post("/v1/speech/sessions", json={"lang": "zh", "questions": [
+        {"id": "risk", "text": "您是否已阅读并理解风险揭示书？"},
+        {"id": "read", "text": "请朗读", "kind": "read_aloud", "expected_text": "我自愿开立证券账户"}]}).json()
+    sid = created["session_id"]
+    prompt = http.get(created["questions"][0]["prompt_url"])
+    assert prompt.status_code == 200 and prompt.content[:4] == b"RIFF"
+    for q, said in (("risk", "是的"), ("read", "我自愿开立证券账户")):
+        res = http.post(f"/v1/speech/sessions/{sid}/answers/{q}", files={"audio": ("a.wav", _wav(http, said),
+                                                                                   "audio/wav")}).json()
+        assert res["passed"] is True and len(res["audio_sm3"]) == 64, res
+    record = http.get(f"/v1/speech/sessions/{sid}").json()
+    assert record["complete"] and record["passed"] and len(record["record_sm3"]) == 64
+    _error(http.get("/v1/speech/sessions/nope"), 404, "unknown_session")
+    _error(http.post("/v1/speech/sessions", json={"questions": []}), 400, "invalid_input")
+
+
+def test_bad_audio_gets_4xx(http):
+    import io
+
+    import numpy as np
+    import soundfile as sf
+
+    def wav(seconds: float, rate: int = 16000) -> bytes:
+        buf = io.BytesIO()
+        sf.write(buf, np.zeros(int(seconds * rate), np.float32), rate, format="WAV", subtype="PCM_16")
+        return buf.getvalue()
+
+    def post(data: bytes, **form):
+        return http.post("/v1/speech/asr", files={"audio": ("a.wav", data, "audio/wav")}, data=form)
+
+    _error(post(b""), 400, "invalid_audio")
+    _error(post(b"definitely not audio" * 20), 400, "invalid_audio")
+    _error(post(wav(0.1)), 400, "invalid_audio")
+    _error(post(wav(600, 8000)), 413, "payload_too_large")  # 10 minutes: over the configured 120 s
+    _error(post(b"\x00" * 9600, sample_rate="16000", sample_width="3"), 400, "invalid_audio")
+    _error(http.post("/v1/speech/tts", json={"text": ""}), 400, "invalid_input")
+    _error(http.post("/v1/speech/tts", content=b"{not json", headers={"content-type": "application/json"}),
+           400, "invalid_json")
+    assert http.get("/healthz").json()["status"] == "ok"
