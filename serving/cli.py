@@ -763,6 +763,46 @@ def evaluate_ocr(
     console.print(f"MLflow run {run_id}")
 
 
+@evaluate_app.command("speech")
+def evaluate_speech(
+    repeats: Annotated[int, typer.Option(min=1, help="Clips per Mandarin phrase and voice.")] = 2,
+    seed: int = 0, tracking_uri: UriOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """TTS -> ASR round trips: accuracy, CER/WER per voice group (seen / unseen in training), speaking rate,
+    sample rate (8/16/44.1 kHz) and noise level, with the real-time factor; logged to MLflow."""
+    from rich.progress import Progress
+
+    from evaluation import speech as ev
+    from models.registry import create_model
+    from serving import store
+
+    _setup_logging()
+    try:
+        client = store.configure(tracking_uri)
+        zh = store.load(client, "asr-zh")[0]
+        en = create_model("asr-pocketsphinx-en")
+        tts = create_model("tts-espeak")
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("round trips", total=None)
+            result = ev.evaluate(tts, zh, en, repeats=repeats, seed=seed,
+                                 progress=lambda n, t: bar.update(task, completed=n, total=t))
+        run_id = ev.log_to_mlflow(result)
+    except VeriserveError as exc:
+        _fail(exc, as_json)
+    result["mlflow_run_id"] = run_id
+    if as_json:
+        console.print_json(json.dumps({k: v for k, v in result.items() if k != "rows"}))
+        return
+    table = Table("task", "clips", "accuracy", "CER", "WER", "RTF p50")
+    for t, st in result["by_task"].items():
+        table.add_row(t, str(st["n"]), f"{st['accuracy']:.3f}", f"{st['cer']:.3f}", f"{st.get('wer', 0):.3f}"
+                      if "wer" in st else "", f"{st['rtf_p50']:.3f}")
+    console.print(table)
+    for scope, groups in result["by_condition"].items():
+        console.print(f"  {scope}: " + ", ".join(f"{g} {st['accuracy']:.2f}" for g, st in groups.items()))
+    console.print(f"MLflow run {run_id}")
+
+
 @evaluate_app.command("frame-stability")
 def evaluate_frame_stability(
     video: Annotated[Path | None, typer.Argument(help="A clip (mp4/webm/avi); default: a synthetic clip made "

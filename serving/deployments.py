@@ -227,7 +227,7 @@ class SpeechService:
         self.family = FamilyModels(family, tracking_uri, home)
         options = self.family.config.options
         self.limits = {"max_seconds": float(options.get("max_audio_seconds", 120)),
-                       "min_seconds": float(options.get("min_audio_seconds", 0.3))}
+                       "min_seconds": float(options.get("min_audio_seconds", 0.2))}
         self.min_confidence = float(options.get("min_confidence", 0.5))
         self.min_match = float(options.get("min_match", 0.8))
         self.sessions = SessionStore()

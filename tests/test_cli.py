@@ -225,3 +225,16 @@ def test_speech_commands(tmp_path):
     assert ok.returncode == 0 and "PASSED" in ok.stdout
     bad = run("predict", "asr", str(tmp_path / "missing.wav"), "--lang", "en")
     assert bad.returncode == 2 and "cannot read" in bad.stderr
+
+
+def test_evaluate_speech_round_trips(tmp_path):
+    env = {"VERISERVE_HOME": str(tmp_path / "home"), "MLFLOW_TRACKING_URI": ""}
+    assert run("models", "bootstrap", env=env).returncode == 0
+    out = run("evaluate", "speech", "--repeats", "1", "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert set(result["by_task"]) == {"zh", "en-grammar", "en-open"}
+    assert result["by_task"]["zh"]["accuracy"] >= 0.75  # measured 0.9+: unseen voices, 8-44.1 kHz, noise
+    assert set(result["by_condition"]["zh.rate_hz"]) <= {"8000", "16000", "44100"}
+    assert set(result["by_condition"]["zh.group"]) == {"seen", "unseen"}
+    assert result["by_task"]["zh"]["rtf_p50"] < 1.0 and "wer" in result["by_task"]["en-open"]

@@ -17,7 +17,7 @@ from models.errors import InvalidInput, PayloadTooLarge
 RATE = 16_000
 MAX_AUDIO_BYTES = 50 * 1024 * 1024
 MAX_SECONDS = 120.0
-MIN_SECONDS = 0.3
+MIN_SECONDS = 0.2
 
 
 class InvalidAudio(InvalidInput):
