@@ -50,6 +50,12 @@ def preflight(cfg: ServeConfig) -> None:
         missing = REQUIRED_ROLES.get(name, set()) - set(family.models)
         if missing:
             raise InvalidInput(f"config family {name!r} lacks model role(s) {sorted(missing)}")
+    if not cfg.ray.address:  # a local Ray: every replica must fit, or Serve waits for CPUs forever
+        cpus = cfg.ray.num_cpus or os.cpu_count() or 1
+        wanted = sum(f.num_cpus * f.replicas for f in cfg.families.values())
+        if wanted > cpus + 1e-9:
+            raise InvalidInput(f"config asks for {wanted:g} CPUs (num_cpus x replicas over the families) but the "
+                               f"local Ray has {cpus}; lower families.*.num_cpus or replicas")
     client = store.configure(cfg.mlflow.tracking_uri)
     for family in cfg.families.values():
         for spec in family.models.values():

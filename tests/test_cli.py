@@ -110,6 +110,18 @@ def test_serve_with_a_broken_config_is_a_clear_error(tmp_path):
     out = run("serve", "--config", str(nofamily))
     assert out.returncode == 2 and "must be exactly" in out.stderr
 
+    import yaml
+
+    from serving.config import DEFAULT_CONFIG
+
+    greedy = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    greedy["ray"]["num_cpus"] = 2
+    greedy["families"]["face"]["replicas"] = 4
+    too_big = tmp_path / "greedy.yaml"
+    too_big.write_text(yaml.safe_dump(greedy))
+    out = run("serve", "--config", str(too_big))
+    assert out.returncode == 2 and "asks for 3.5 CPUs" in out.stderr
+
 
 def test_predict_face_quality(photo_paths, tmp_path):
     ok = run("predict", "face-quality", str(photo_paths["grace"]))
