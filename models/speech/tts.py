@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from models.base import Model, ModelCard, WeightFile
+from models.base import Model, ModelCard, WeightFile, describe_weights
 from models.errors import InvalidInput, ModelLoadError
 from models.evidence import Evidence, ModelRef
 from models.registry import register_model
@@ -54,6 +54,15 @@ def wheel_dir() -> Path:
         raise ModelLoadError("package espeakng-loader is not installed; install it with 'pip install "
                              "espeakng-loader' (espeak-ng and its voices ship inside the wheel)")
     return Path(next(iter(spec.submodule_search_locations)))
+
+
+def voice_files(root: Path):
+    """The voice and language definitions espeak-ng reads at start-up (small text files): without any of
+    them the library exits the process, so they travel with the pinned files into the model store."""
+    data = root / "espeak-ng-data"
+    rel = ["espeak-ng-data/phondata-manifest"] + sorted(
+        str(p.relative_to(root)) for sub in ("lang", "voices") for p in (data / sub).rglob("*") if p.is_file())
+    return describe_weights(root, {r: LICENCE for r in rel})
 
 
 class Espeak:
@@ -123,7 +132,7 @@ class EspeakTTS(Model[TtsInput, TtsOutput]):
             intended_use="read risk disclosures and questions aloud during video dual recording (双录)",
             preprocessing={"text": "Chinese numbers, dates, amounts and percentages written out in words",
                            "audio": "espeak-ng 22.05 kHz resampled to 16 kHz mono"},
-            config=dict(self.config), weights=KNOWN_WEIGHTS,
+            config=dict(self.config), weights=KNOWN_WEIGHTS + voice_files(path),
             limitations=["robotic formant voice: intelligible, not natural; customers may prefer a recorded "
                          "or neural voice", "polyphonic characters follow espeak-ng's dictionary"],
         )
