@@ -26,11 +26,37 @@ console = Console(stderr=True)
 DISCLOSURE = "证券投资存在本金损失的风险，请您在充分了解产品风险后，根据自身风险承受能力审慎决策。"
 
 
+def _log(uri: str, results: dict) -> None:
+    """The figures as an MLflow run ``bench speech`` in the user's store."""
+    import mlflow
+
+    from serving import store
+
+    store.configure(uri)
+    with mlflow.start_run(run_name="bench speech"):
+        mlflow.log_params({"cpus": 2, "clients": "1 unless stated", "what": "latency, RTF, load through Serve"})
+        for key, r in results.items():
+            name = key.replace(" ", "_").replace("我确认", "wo_queren")
+            if "audio_s" in r:
+                for where in ("in-process", "serve"):
+                    mlflow.log_metrics({f"{name}.{where}.p50_ms": r[where]["p50_ms"], f"{name}.{where}.rtf":
+                                        r[where]["rtf"]})
+            else:
+                mlflow.log_metrics({f"{name}.p50_ms": r["p50_ms"], f"{name}.p99_ms": r["p99_ms"],
+                                    f"{name}.req_per_s": r["req_per_s"]})
+        mlflow.log_dict(results, "bench_speech.json")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="speech latency, RTF and load")
     parser.add_argument("--requests", type=int, default=12)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--tracking-uri", default=None, help="MLflow store for the results (default: ./var)")
     args = parser.parse_args()
+
+    from serving import store as veriserve_store
+
+    results_uri = veriserve_store.tracking_uri(args.tracking_uri)  # before local_serve moves VERISERVE_HOME
 
     from models.registry import create_model
     from models.speech.audio import RATE, decode_audio, encode_wav
@@ -90,6 +116,7 @@ def main() -> None:
         if "audio_s" in r:
             for where in ("in-process", "serve"):
                 r[where]["rtf"] = round(r[where]["p50_ms"] / 1000 / r["audio_s"], 4)
+    _log(results_uri, results)
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
         return

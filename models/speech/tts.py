@@ -37,6 +37,8 @@ _KNOWN = {  # files of espeakng-loader 0.2.4 (espeak-ng 1.52), pinned: (size, SH
                                  "2949d45aeac359f071898afac73fe7076f09e3cc0c62457dad389a97de002c3b"),
     "espeak-ng-data/phontab": (58652, "1b40690667e1e9aa1ba5e5234773c799e7e72ea751426e5150423d53c3f24fa2",
                                "4eb0c168ea729ded7413e7a1828ceb23527af730ac7e63f2e972d461f5cbafdf"),
+    "espeak-ng-data/intonations": (2312, "031a105bf6bb2ebcd73a2c579ccfb42469b27266db0078af65ae298fd3588b21",
+                                   "df276f69f4f5f7b4494a186647074c144b0b3d409396ec3bd42803cb081a4ef4"),
     "espeak-ng-data/cmn_dict": (1566347, "2a41ddab7213d0284a984def6b40c72cbc40b346d3220db08c6ae324f46d59aa",
                                 "ae98e411802bf7cd52354003acd77ccd9ca6b770f3b42d37d3bc6bd8c35963e3"),
     "espeak-ng-data/en_dict": (168204, "1053f74a34af38abb6fbd64b7838dacbc655a687c48ce1bb663d364a127b05de",
@@ -71,6 +73,10 @@ class Espeak:
     _instance: ClassVar[Espeak | None] = None
 
     def __init__(self, root: Path) -> None:
+        # espeak-ng exits the whole process when a data file is missing: check them first
+        missing = [p for p in _KNOWN if not (root / p).is_file()]
+        if missing:
+            raise ModelLoadError(f"espeak-ng data incomplete under {root}: missing {', '.join(missing)}")
         try:
             self.lib = ctypes.CDLL(str(root / "libespeak-ng.so"))
         except OSError as exc:
