@@ -232,7 +232,7 @@ class SpeechService:
         self.min_match = float(options.get("min_match", 0.8))
         self.sessions = SessionStore()
         m = self.family.models
-        self.asr = {"zh": m["asr_zh"], "en": m["asr_en"]}
+        self.recognisers = {"zh": m["asr_zh"], "en": m["asr_en"]}
 
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         self.family.set_thresholds(user_config.get("thresholds") or {})
@@ -256,25 +256,26 @@ class SpeechService:
 
     async def asr(self, data: bytes, lang: str, mode: str, phrases: list[str], raw_rate: int | None,
                   raw_width: int) -> dict[str, Any]:
-        if lang not in self.asr:
+        if lang not in self.recognisers:
             raise InvalidInput(f"lang {lang!r}: expected zh or en")
 
         def run():
             audio = self._audio(data, raw_rate, raw_width)
-            return self.asr[lang].predict(AsrInput(audio=audio, mode=mode, phrases=phrases)).model_dump(mode="json")
+            out = self.recognisers[lang].predict(AsrInput(audio=audio, mode=mode, phrases=phrases))
+            return out.model_dump(mode="json")
 
         return await asyncio.to_thread(run)
 
     def _confirm(self, data: bytes, raw_rate, raw_width, **kwargs) -> dict[str, Any]:
         audio = self._audio(data, raw_rate, raw_width)
-        out = confirm(self.asr, audio, min_confidence=self.min_confidence, min_match=self.min_match, **kwargs)
+        out = confirm(self.recognisers, audio, min_confidence=self.min_confidence, min_match=self.min_match, **kwargs)
         return out.model_dump(mode="json")
 
     async def confirm(self, data: bytes, raw_rate: int | None, raw_width: int, **kwargs) -> dict[str, Any]:
         return await asyncio.to_thread(self._confirm, data, raw_rate, raw_width, **kwargs)
 
     def create_session(self, questions: Any, lang: str) -> dict[str, Any]:
-        if lang not in self.asr:
+        if lang not in self.recognisers:
             raise InvalidInput(f"lang {lang!r}: expected zh or en")
         return self.sessions.create(questions, lang)
 

@@ -104,10 +104,10 @@ async def request_context(request: Request, call_next):
     return response
 
 
-async def call(method, *args: Any) -> Any:
+async def call(method, *args: Any, **kwargs: Any) -> Any:
     """Await a deployment call, re-raising the deployment's own exception rather than Ray's wrapper."""
     try:
-        return await method.remote(*args)
+        return await method.remote(*args, **kwargs)
     except Exception as exc:
         original = unwrap(exc)
         if isinstance(original, VeriserveError):
