@@ -75,8 +75,23 @@ class FamilyModels:
             raise RuntimeError("a model is not loaded")
 
 
+class FamilyService:
+    """What every family deployment shares: runtime thresholds, health, and its rows for /v1/models."""
+
+    family: FamilyModels
+
+    def reconfigure(self, user_config: dict[str, Any]) -> None:
+        self.family.set_thresholds(user_config.get("thresholds") or {})
+
+    def check_health(self) -> None:
+        self.family.check_health()
+
+    def model_rows(self) -> list[dict[str, Any]]:
+        return self.family.rows
+
+
 @serve.deployment(name="face")
-class FaceService:
+class FaceService(FamilyService):
     """Face detection and 1:1 match, from ``models:/face-detect@champion`` and ``face-match``."""
 
     def __init__(self, family: dict[str, Any], tracking_uri: str, home: str) -> None:
@@ -97,12 +112,6 @@ class FaceService:
         self.family.set_thresholds(user_config.get("thresholds") or {})
         if "max_batch_size" in user_config:
             self._detect_batch.set_max_batch_size(int(user_config["max_batch_size"]))
-
-    def check_health(self) -> None:
-        self.family.check_health()
-
-    def model_rows(self) -> list[dict[str, Any]]:
-        return self.family.rows
 
     @serve.batch(max_batch_size=4, batch_wait_timeout_s=0.005)
     async def _detect_batch(self, images: list[np.ndarray]) -> list[tuple[str, Any]]:
@@ -147,7 +156,7 @@ class FaceService:
 
 
 @serve.deployment(name="liveness")
-class LivenessService:
+class LivenessService(FamilyService):
     """Passive liveness (``models:/liveness-passive@champion``) and challenge-response action liveness
     (``liveness-action``), with single-use challenges kept in ``$VERISERVE_HOME/challenges.db``."""
 
@@ -157,15 +166,6 @@ class LivenessService:
         self.challenges = ChallengeStore(ttl_s=float(options.get("challenge_ttl_s", 60.0)))
         self.video_options = {"sample_fps": float(options.get("sample_fps", 10.0)),
                               "max_frames": int(options.get("max_frames", 150))}
-
-    def reconfigure(self, user_config: dict[str, Any]) -> None:
-        self.family.set_thresholds(user_config.get("thresholds") or {})
-
-    def check_health(self) -> None:
-        self.family.check_health()
-
-    def model_rows(self) -> list[dict[str, Any]]:
-        return self.family.rows
 
     def challenge(self, n_actions: int | None = None) -> dict[str, Any]:
         return self.challenges.issue(n_actions)
@@ -194,20 +194,11 @@ class LivenessService:
 
 
 @serve.deployment(name="ocr")
-class OcrService:
+class OcrService(FamilyService):
     """Document OCR (``models:/ocr@champion``): localise, orient, read, parse and check fields."""
 
     def __init__(self, family: dict[str, Any], tracking_uri: str, home: str) -> None:
         self.family = FamilyModels(family, tracking_uri, home)
-
-    def reconfigure(self, user_config: dict[str, Any]) -> None:
-        self.family.set_thresholds(user_config.get("thresholds") or {})
-
-    def check_health(self) -> None:
-        self.family.check_health()
-
-    def model_rows(self) -> list[dict[str, Any]]:
-        return self.family.rows
 
     async def read(self, image: np.ndarray, doc_type: str) -> dict[str, Any]:
         result = await asyncio.to_thread(self.family.models["ocr"].predict, OcrInput(image=image, doc_type=doc_type))
@@ -218,7 +209,7 @@ class OcrService:
 
 
 @serve.deployment(name="speech")
-class SpeechService:
+class SpeechService(FamilyService):
     """TTS (``models:/tts@champion``), ASR (``asr-zh``, ``asr-en``), answer confirmation and dual-recording
     sessions (``$VERISERVE_HOME/speech_sessions.db``). Audio bytes are never logged; only their SM3 digest
     is kept, in the session record."""
@@ -233,15 +224,6 @@ class SpeechService:
         self.sessions = SessionStore()
         m = self.family.models
         self.recognisers = {"zh": m["asr_zh"], "en": m["asr_en"]}
-
-    def reconfigure(self, user_config: dict[str, Any]) -> None:
-        self.family.set_thresholds(user_config.get("thresholds") or {})
-
-    def check_health(self) -> None:
-        self.family.check_health()
-
-    def model_rows(self) -> list[dict[str, Any]]:
-        return self.family.rows
 
     def _audio(self, data: bytes, raw_rate: int | None, raw_width: int) -> np.ndarray:
         return decode_audio(data, raw_rate=raw_rate, raw_width=raw_width, **self.limits)

@@ -122,51 +122,22 @@ def vin_problems(vin: str) -> list[str]:
     return [] if v[8] == digit else [f"check character (9th) should be {digit}, not {v[8]}"]
 
 
-_DIGITS_UPPER = "零壹贰叁肆伍陆柒捌玖"
-_UNITS = ["", "拾", "佰", "仟"]
-_SECTIONS = ["", "万", "亿", "万亿"]
-
-
 def rmb_upper(amount: float) -> str:
     """An amount in Chinese capitals, e.g. 1234.50 -> 壹仟贰佰叁拾肆元伍角整 (GB/T usage on bills)."""
+    from models.text import DIGITS_CAPITAL, UNITS_CAPITAL, chinese_integer
+
     cents = round(amount * 100)
     if cents < 0:
         raise ValueError("amount must not be negative")
     yuan, jiao, fen = cents // 100, cents // 10 % 10, cents % 10
-    out = ""
-    if yuan:
-        groups, section, zero_pending = [], 0, False
-        while yuan:
-            groups.append((yuan % 10000, section))
-            yuan //= 10000
-            section += 1
-        for value, section in reversed(groups):
-            if value == 0:
-                zero_pending = True
-                continue
-            if out and (zero_pending or value < 1000):
-                out += "零"
-            zero_pending = False
-            part = ""
-            for i in range(3, -1, -1):
-                d = value // 10**i % 10
-                if d:
-                    part += _DIGITS_UPPER[d] + _UNITS[i]
-                elif part and value % 10**i:
-                    part += "零" if not part.endswith("零") else ""
-            out += part + _SECTIONS[section]
-        out += "元"
+    out = chinese_integer(yuan, DIGITS_CAPITAL, UNITS_CAPITAL) + "元" if yuan else ""
     if not jiao and not fen:
         return (out or "零元") + "整"
     if jiao:
-        out += _DIGITS_UPPER[jiao] + "角"
+        out += DIGITS_CAPITAL[jiao] + "角"
     elif out:
         out += "零"
-    if fen:
-        out += _DIGITS_UPPER[fen] + "分"
-    else:
-        out += "整"
-    return out
+    return out + (DIGITS_CAPITAL[fen] + "分" if fen else "整")
 
 
 def mask(value: str, keep_start: int = 4, keep_end: int = 4) -> str:

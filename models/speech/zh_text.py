@@ -5,45 +5,16 @@ from __future__ import annotations
 
 import re
 
-DIGITS = "零一二三四五六七八九"
-_UNITS = ["", "十", "百", "千"]
-_BIG = ["", "万", "亿", "万亿"]
+from models.text import DIGITS_ZH, chinese_integer
 
-
-def _section(n: int) -> str:
-    out, zero = "", False
-    for i in range(3, -1, -1):
-        d = n // 10**i % 10
-        if d:
-            if zero and out:
-                out += "零"
-            out += DIGITS[d] + _UNITS[i]
-            zero = False
-        else:
-            zero = True
-    return out
+DIGITS = DIGITS_ZH
 
 
 def integer(n: int) -> str:
-    """0 -> 零, 10 -> 十, 1234 -> 一千二百三十四, 100010 -> 十万零一十."""
-    if n == 0:
-        return "零"
+    """0 -> 零, 10 -> 十, 1234 -> 一千二百三十四, 100010 -> 十万零一十 (as read aloud)."""
     if n < 0:
         return "负" + integer(-n)
-    parts, i = [], 0
-    while n:
-        parts.append((n % 10000, i))
-        n //= 10000
-        i += 1
-    out, pending_zero = "", False
-    for value, big in reversed(parts):
-        if value == 0:
-            pending_zero = True
-            continue
-        if out and (pending_zero or value < 1000):
-            out += "零"
-        out += _section(value) + _BIG[big]
-        pending_zero = False
+    out = chinese_integer(n)
     return out[1:] if out.startswith("一十") else out
 
 
