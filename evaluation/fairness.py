@@ -2,15 +2,33 @@
 bootstrap confidence intervals, and the pair-based error rates of face matching that fairlearn does not
 compute on its own. Differences and ratios between groups are checked against configurable limits.
 
-This is the foundation of issue 7 (model risk); the family-specific reports build on it.
+A *table* is ``{group: {metric: {"value", "low", "high", "n"}}}``: what the reports render and the
+promotion gate reads. The demo photos carry hand labels (``evaluation/data/demo_people.csv``; the rule is in
+``evaluation/data/README.md``).
 """
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+DEMO_GROUPS = Path(__file__).parent / "data" / "demo_people.csv"
+DEMO_GROUP_SOURCE = ("hand labels of the shipped demo photos (evaluation/data/demo_people.csv, rule in "
+                     "evaluation/data/README.md): apparent sex, age band, capture; 9 people, all light-skinned")
+DEMO_ATTRIBUTES = ("presented_sex", "age_band", "capture")
+
+
+def demo_group_labels(attribute: str = "presented_sex") -> dict[str, str]:
+    """``{person: group}`` for the demo photos, by one labelled attribute."""
+    with open(DEMO_GROUPS, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    if attribute not in rows[0]:
+        raise KeyError(f"{attribute!r} is not a column of {DEMO_GROUPS.name}; have {sorted(rows[0])}")
+    return {r["person"]: r[attribute] for r in rows}
 
 
 def metric_frame(y_true: Sequence, y_pred: Sequence, groups: Sequence, metrics: dict[str, Callable]):
@@ -78,6 +96,51 @@ def pair_error_rates(scores: Sequence[float], genuine: Sequence[bool], group_a: 
             "impostor_pairs": int(imp.sum()), "genuine_pairs": int(gen_m.sum()),
         }
     return out
+
+
+def rate_table(outcomes: Sequence[bool], groups: Sequence, name: str, *, n_boot: int = 300,
+               seed: int = 0) -> dict[str, dict[str, dict[str, float]]]:
+    """The rate of ``True`` outcomes per group (e.g. BPCER: bona fide rejected) as a table with intervals."""
+    o = np.asarray(outcomes, bool)
+    return by_group_with_ci(o, o, groups, {name: lambda t, p: float(np.mean(p))}, n_boot=n_boot, seed=seed)
+
+
+def pair_error_table(scores: Sequence[float], genuine: Sequence[bool], group_a: Sequence[str],
+                     group_b: Sequence[str], threshold: float, *, n_boot: int = 300,
+                     seed: int = 0) -> dict[str, dict[str, dict[str, float]]]:
+    """:func:`pair_error_rates` as a table, with bootstrap intervals over the pairs of each group."""
+    s, gen = np.asarray(scores, float), np.asarray(genuine, bool)
+    a, b = np.asarray(group_a), np.asarray(group_b)
+    label = np.where(a == b, a, "cross-group")
+    table = {}
+    for group, point in pair_error_rates(s, gen, a, b, threshold).items():
+        m = label == group
+        imp, gen_m = s[m & ~gen], s[m & gen]
+        fmr_ci = bootstrap_ci(imp, imp, lambda t, p: float((p >= threshold).mean()), n_boot=n_boot, seed=seed)
+        fnmr_ci = bootstrap_ci(gen_m, gen_m, lambda t, p: float((p < threshold).mean()), n_boot=n_boot, seed=seed)
+        table[group] = {
+            "fmr": {"value": point["fmr"], "low": fmr_ci[0], "high": fmr_ci[1], "n": point["impostor_pairs"]},
+            "fnmr": {"value": point["fnmr"], "low": fnmr_ci[0], "high": fnmr_ci[1], "n": point["genuine_pairs"]},
+        }
+    return table
+
+
+def values(table: dict[str, dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """``{group: {metric: value}}`` of a table (what :func:`check_limits` reads)."""
+    return {g: {m: v["value"] for m, v in metrics.items()} for g, metrics in table.items()}
+
+
+def gap(table: dict[str, dict[str, dict[str, float]]], metric: str,
+        ignore: Sequence[str] = ("cross-group",)) -> dict[str, float | str] | None:
+    """Best and worst group of ``metric``, their difference and ratio (smaller / larger); None below 2 groups."""
+    vals = {g: m[metric]["value"] for g, m in table.items()
+            if g not in ignore and metric in m and np.isfinite(m[metric]["value"])}
+    if len(vals) < 2:
+        return None
+    lo_g, hi_g = min(vals, key=vals.get), max(vals, key=vals.get)
+    lo, hi = vals[lo_g], vals[hi_g]
+    return {"metric": metric, "highest": hi_g, "lowest": lo_g, "difference": round(hi - lo, 4),
+            "ratio": round(lo / hi, 4) if hi > 0 else 1.0}
 
 
 @dataclass(frozen=True)

@@ -189,6 +189,25 @@ def test_cnn_trains_exports_onnx_and_beats_chance(trained_cnn, synthetic):
     assert any(abs(c.shap) > 0 for c in out.explanation)  # occluding some region changes the score
 
 
+def test_cnn_gradient_heat_maps_explain_the_live_logit(trained_cnn, synthetic):
+    """GradientExplainer heat maps come from the PyTorch weights saved beside the ONNX; with a background
+    of one image, expected gradients sum to the logit difference (completeness, up to sampling noise)."""
+    import torch
+
+    from explain.cnn import heat_maps, load_network
+    from models.liveness.cnn import to_tensor
+
+    net = load_network(trained_cnn.out_dir)
+    crops = [np.asarray(Image.open(p).convert("RGB").resize((112, 112)))
+             for p in sorted((synthetic / "live").glob("*.jpg"))[:2]]
+    background = [np.full((112, 112, 3), 128, np.uint8)]
+    maps = heat_maps(net, crops, background, nsamples=200)
+    assert maps.shape == (2, 112, 112) and np.abs(maps).sum() > 0
+    with torch.no_grad():
+        logit = net(torch.from_numpy(to_tensor(crops)))[:, 1] - net(torch.from_numpy(to_tensor(background)))[0, 1]
+    np.testing.assert_allclose(maps.reshape(2, -1).sum(axis=1), logit.numpy(), rtol=0.25, atol=0.25)
+
+
 def test_evaluation_reports_30107_figures_per_group(trained, synthetic, tmp_path, monkeypatch):
     from evaluation import liveness as ev
 

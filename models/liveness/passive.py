@@ -94,16 +94,14 @@ class TextureLiveness(Model[PassiveInput, PassiveOutput]):
         return self.classifier.predict_proba(x)[:, 1]
 
     def explain(self, crop: np.ndarray, top: int = 5) -> list[Contribution]:
-        """SHAP contributions (log-odds of live) of the strongest features for one crop."""
-        import shap
+        """SHAP contributions (log-odds of live) of the strongest features for one crop (explain/tree.py)."""
+        from explain.tree import TreeExplanations
 
         if self._explainer is None:
-            self._explainer = shap.TreeExplainer(self.classifier)
-        x = features.extract(crop)[None, :]
-        values = np.asarray(self._explainer.shap_values(x)).reshape(-1)[-len(features.FEATURE_NAMES):]
-        order = np.argsort(-np.abs(values))[:top]
-        return [Contribution(feature=features.FEATURE_NAMES[i], value=round(float(x[0, i]), 5),
-                             shap=round(float(values[i]), 5)) for i in order]
+            self._explainer = TreeExplanations(self.classifier, features.FEATURE_NAMES)
+        att = self._explainer.explain(features.extract(crop)[None, :])
+        return [Contribution(feature=name, value=round(value, 5), shap=round(shap, 5))
+                for name, value, shap in att.top(0, top)]
 
     def predict(self, inp: PassiveInput) -> PassiveOutput:
         if not inp.images:

@@ -43,6 +43,17 @@ def tiny_fas(num_classes: int = 2):
 
 
 ARCHITECTURES = {"tinyfas": tiny_fas, "mobilenetv3s": None}
+TORCH_WEIGHTS = "cnn.pt"
+
+
+def build(architecture: str):
+    """The untrained network of an architecture name (the card's version starts with it)."""
+    import torchvision
+
+    if architecture not in ARCHITECTURES:
+        raise InvalidInput(f"architecture must be one of {sorted(ARCHITECTURES)}")
+    return tiny_fas() if architecture == "tinyfas" else torchvision.models.mobilenet_v3_small(weights=None,
+                                                                                              num_classes=2)
 
 
 def _augment(batch, rng: np.random.Generator):
@@ -75,7 +86,6 @@ def train_cnn(dataset: str | Path, out_dir: str | Path, *, seed: int = 0, epochs
               test_fraction: float = 0.25, synthetic: bool = False,
               progress: Callable[[str, int, int], None] | None = None) -> TrainResult:
     import torch
-    import torchvision
 
     layout, samples = load_dataset(dataset)
     crops, kept, skipped = face_crops(samples, (lambda n, t: progress("face crops", n, t)) if progress else None,
@@ -89,10 +99,7 @@ def train_cnn(dataset: str | Path, out_dir: str | Path, *, seed: int = 0, epochs
     x = torch.from_numpy(to_tensor(crops))
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    if architecture not in ARCHITECTURES:
-        raise InvalidInput(f"architecture must be one of {sorted(ARCHITECTURES)}")
-    net = (tiny_fas() if architecture == "tinyfas"
-           else torchvision.models.mobilenet_v3_small(weights=None, num_classes=2))
+    net = build(architecture)
     weight = torch.tensor([1.0 / max(1, (~y[train]).sum()), 1.0 / max(1, y[train].sum())], dtype=torch.float32)
     loss_fn = torch.nn.CrossEntropyLoss(weight=weight / weight.sum() * 2)
     opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
@@ -133,6 +140,7 @@ def train_cnn(dataset: str | Path, out_dir: str | Path, *, seed: int = 0, epochs
     torch.onnx.export(net, torch.zeros(1, 3, INPUT_PX, INPUT_PX), str(out / WEIGHTS_FILE), input_names=["input"],
                       output_names=["logits"], dynamic_axes={"input": {0: "n"}, "logits": {0: "n"}},
                       dynamo=False, opset_version=17)
+    torch.save(net.state_dict(), out / TORCH_WEIGHTS)  # for gradient explanations (explain/cnn.py)
     test_subjects = sorted({str(s) for s, t in zip(subjects, test, strict=True) if t})
     provenance = (f"{layout} dataset {Path(dataset).name}: {int(y.sum())} bona fide / {int((~y).sum())} attack "
                   f"images from {len(set(subjects))} subjects; held-out subjects: {', '.join(test_subjects)}")
@@ -151,7 +159,7 @@ def train_cnn(dataset: str | Path, out_dir: str | Path, *, seed: int = 0, epochs
                                       source=f"validation subjects at APCER {TARGET_APCER:.0%} (30107-3)")},
         metrics={f"test.{k}": float(v) for k, v in test_report.items() if isinstance(v, (int, float))},
         limitations=[SYNTHETIC_NOTE] if synthetic else ["evaluate per attack type on the operator's data"],
-        weights=describe_weights(out, {WEIGHTS_FILE: "Veriserve-trained"}),
+        weights=describe_weights(out, {WEIGHTS_FILE: "Veriserve-trained", TORCH_WEIGHTS: "Veriserve-trained"}),
     )
     card.write(out)
     return TrainResult(out_dir=out, card=card,
