@@ -36,6 +36,7 @@ class MatchEvaluation:
     failed_images: list[str]
     summary: dict = field(default_factory=dict)
     calibration: dict = field(default_factory=dict)
+    pair_scores: list[tuple[str, str, float, bool]] = field(default_factory=list)  # (key a, key b, score, genuine)
 
 
 def evaluate(model, pairs: PairSet, *, targets=TARGET_FMRS,
@@ -52,10 +53,12 @@ def evaluate(model, pairs: PairSet, *, targets=TARGET_FMRS,
             failed.append(key)
         if progress:
             progress(n + 1, len(keys))
-    genuine, impostor = [], []
+    genuine, impostor, scored = [], [], []
     for a, b, same in pairs.pairs:
         if a in embeddings and b in embeddings:
-            (genuine if same else impostor).append(float(embeddings[a] @ embeddings[b]))
+            score = float(embeddings[a] @ embeddings[b])
+            (genuine if same else impostor).append(score)
+            scored.append((a, b, score, bool(same)))
     if not genuine or not impostor:
         raise InvalidInput(f"{pairs.name}: need genuine and impostor pairs with detectable faces "
                            f"(got {len(genuine)} genuine, {len(impostor)} impostor)")
@@ -82,7 +85,8 @@ def evaluate(model, pairs: PairSet, *, targets=TARGET_FMRS,
         }
     return MatchEvaluation(model=model.card.name, model_version=model.card.version, dataset=pairs.name,
                            dataset_digest=pairs.digest(), deployed_threshold=thr, genuine=g, impostor=i,
-                           failed_images=failed, summary=summary, calibration=calibration)
+                           failed_images=failed, summary=summary, calibration=calibration,
+                           pair_scores=scored)
 
 
 def plot(result: MatchEvaluation, out_dir: Path) -> dict[str, Path]:

@@ -55,7 +55,9 @@ def evaluate(model, dataset: str | Path, *, groups: dict[str, str] | None = None
     out = {"model": model.card.name, "model_version": model.card.version, "dataset": str(dataset),
            "layout": layout, "threshold": thr, "failure_to_acquire": fta,
            "report": pad.report(sc[live], attacks, thr), "groups": {},
-           "scores": {"bona_fide": sc[live].tolist(), **{k: v.tolist() for k, v in attacks.items()}}}
+           "scores": {"bona_fide": sc[live].tolist(), **{k: v.tolist() for k, v in attacks.items()}},
+           "samples": [{"subject": str(s), "attack": k, "score": round(float(v), 6), "path": str(p.path)}
+                       for s, k, v, p in zip(subjects, kinds, sc, samples, strict=True)]}
     if groups:
         labels = np.array([groups.get(s, "unlabelled") for s in subjects])
         for g in sorted(set(labels)):

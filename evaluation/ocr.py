@@ -46,6 +46,13 @@ def field_groups(field: str, groups: list[str]) -> list[str]:
 def evaluate(model, *, per_type: int = 10, doc_types: tuple[str, ...] = DOC_TYPES, seed: int = 0,
              progress: Callable[[int, int], None] | None = None) -> dict:
     """Render ``per_type`` documents of each type, read them with ``model`` and score every field."""
+    rows = score_fields(model, per_type=per_type, doc_types=doc_types, seed=seed, progress=progress)
+    return summarise(rows, model=model.card.name, version=model.card.version, per_type=per_type, seed=seed)
+
+
+def score_fields(model, *, per_type: int, doc_types: tuple[str, ...], seed: int,
+                 progress: Callable[[int, int], None] | None = None) -> list[dict]:
+    """One row per field of every rendered document: truth, value read, correct, valid, CER, groups."""
     rows = []
     total = per_type * len(doc_types)
     n = 0
@@ -65,7 +72,7 @@ def evaluate(model, *, per_type: int = 10, doc_types: tuple[str, ...] = DOC_TYPE
             n += 1
             if progress:
                 progress(n, total)
-    return summarise(rows, model=model.card.name, version=model.card.version, per_type=per_type, seed=seed)
+    return rows
 
 
 def _stats(rows: list[dict]) -> dict:

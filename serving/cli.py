@@ -146,41 +146,92 @@ def models_promote(
     version: Annotated[str, typer.Argument(help="Version number to point the alias at.")],
     reason: Annotated[str, typer.Option(help="Why (kept in the alias history).")],
     alias: Annotated[str, typer.Option(help="Alias to move.")] = "champion",
+    force: Annotated[bool, typer.Option(help="Promote although the gate refuses; the override and the "
+                                             "refused checks are recorded.")] = False,
+    policy: Annotated[Path | None, typer.Option(help="Promotion policy YAML (default evaluation/policy.yaml).")]
+    = None,
     user: Annotated[str | None, typer.Option(help="Who (default: the OS user).")] = None,
     tracking_uri: UriOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Point an alias (default ``champion``) at a version, recording who, when and why."""
+    """Point an alias (default ``champion``) at a version through the promotion gate: the version needs its
+    AI-risk report and must meet the policy; who, when and why are recorded."""
     from mlflow.exceptions import MlflowException
 
+    from evaluation import gate
+    from evaluation.policy import load_policy
     from serving import store
 
     try:
-        event = store.set_alias(store.configure(tracking_uri), name, version, alias, reason=reason, user=user)
+        event = gate.promote(store.configure(tracking_uri), name, version, alias=alias, reason=reason, user=user,
+                             force=force, policy=load_policy(policy))
+    except gate.PromotionRefused as exc:
+        if as_json:
+            console.print_json(json.dumps({"error": {"code": exc.code, "message": exc.message,
+                                                     "reasons": exc.reasons}}))
+        else:
+            err.print(f"[red]refused[/red]: {name} v{version} may not become {alias}:")
+            for r in exc.reasons:
+                err.print(f"  - {r}")
+            err.print("fix these, or override with --force --reason '…' (the override is recorded)")
+        raise typer.Exit(2) from None
+    except VeriserveError as exc:
+        _fail(exc, as_json)
     except MlflowException as exc:
         _fail(VeriserveError(f"cannot promote {name} v{version}: {exc.message}", code="unknown_model"), as_json)
-    console.print_json(json.dumps(event)) if as_json else console.print(
-        f"{name}@{alias} -> v{event['version']} (was {event['previous']})")
+    if as_json:
+        console.print_json(json.dumps(event))
+        return
+    console.print(f"{name}@{alias} -> v{event['version']} (was {event['previous']})"
+                  + (f" [yellow]FORCED over {len(event['overridden'])} refused check(s)[/yellow]" if event["forced"]
+                     else ""))
 
 
 @models_app.command("history")
 def models_history(name: Annotated[str, typer.Argument(help="Registered model.")],
+                   at: Annotated[str | None, typer.Option(help="Which version the alias pointed at, at this time "
+                                                                "(ISO 8601, e.g. 2026-12-04T10:00:00Z).")] = None,
+                   alias: Annotated[str, typer.Option(help="Alias for --at.")] = "champion",
                    tracking_uri: UriOpt = None, as_json: JsonOpt = False) -> None:
-    """Every alias change of a registered model: who, when, why."""
+    """Every alias change of a registered model (who, when, why, forced), checked against its SM3 chain;
+    with ``--at``, the version that was live then."""
     from mlflow.exceptions import MlflowException
 
     from serving import store
 
     try:
-        events = store.alias_history(store.configure(tracking_uri), name)
+        client = store.configure(tracking_uri)
+        events = store.alias_history(client, name)
+        problems = store.verify_history(client, name)
+        if at is not None:
+            try:
+                live = store.alias_at(client, name, at.replace("Z", "+00:00"), alias)
+            except ValueError as exc:
+                raise InvalidInput(f"--at {at!r}: not an ISO 8601 time ({exc})") from exc
     except MlflowException as exc:
         _fail(VeriserveError(f"no registered model {name!r}: {exc.message}", code="unknown_model"), as_json)
-    if as_json:
-        console.print_json(json.dumps(events))
+    except VeriserveError as exc:
+        _fail(exc, as_json)
+    if at is not None:
+        out = {"name": name, "alias": alias, "at": at, "version": live and live["version"], "event": live,
+               "history_problems": problems}
+        if as_json:
+            console.print_json(json.dumps(out))
+        elif live:
+            console.print(f"{name}@{alias} at {at}: v{live['version']} (since {live['at']}, by {live['user']}: "
+                          f"{live['reason']})")
+        else:
+            console.print(f"{name}@{alias} at {at}: no version (the alias was first set later)")
         return
-    table = Table("at", "alias", "version", "previous", "user", "reason")
+    if as_json:
+        console.print_json(json.dumps({"events": events, "history_problems": problems}))
+        return
+    table = Table("at", "alias", "version", "previous", "user", "reason", "forced")
     for e in events:
-        table.add_row(e["at"], e["alias"], e["version"], str(e["previous"]), e["user"], e["reason"])
+        table.add_row(e["at"], e["alias"], e["version"], str(e["previous"]), e["user"], e["reason"],
+                      "yes" if e.get("forced") else "")
     console.print(table)
+    for p in problems:
+        err.print(f"[red]history tampered[/red]: {p}")
 
 
 DEFAULT_MODELS = {"face-detect": "face-detect-dlib", "face-match": "face-match-dlib",
@@ -213,6 +264,8 @@ def _read_image(path: Path, field: str):
 
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Registry model name (default: the dlib one).")]
 StoreOpt = Annotated[bool, typer.Option("--store", help="Load models:/<task>@champion from MLflow instead.")]
+VersionOpt = Annotated[str | None, typer.Option(
+    "--version", help="Registered version (N, @ALIAS) to assess: logs its risk evidence for 'veriserve report'.")]
 
 
 @predict_app.command("face-detect")
@@ -612,9 +665,15 @@ def evaluate_face_match(
     target_fmr: Annotated[float, typer.Option(help="Operating point for --register.")] = 1e-3,
     register: Annotated[bool, typer.Option(help="Register a face-match version whose card carries the "
                                                 "calibrated thresholds (the alias is not moved).")] = False,
+    version: VersionOpt = None,
     model: ModelOpt = None, from_store: StoreOpt = False, tracking_uri: UriOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """FMR/FNMR, EER, TAR@FMR, ROC/DET and calibrated thresholds for a face-match model, logged to MLflow."""
+    """FMR/FNMR, EER, TAR@FMR, ROC/DET and calibrated thresholds for a face-match model, logged to MLflow.
+    With ``--version``: the risk evidence of that registered version (FMR/FNMR per group, for the report)."""
+    if version:
+        from serving.cli_risk import assess
+
+        return assess("face-match", version, as_json, tracking_uri, variants=variants)
     from rich.progress import Progress
 
     from evaluation import face_match as fm
@@ -699,7 +758,7 @@ def evaluate_liveness(
         _fail(exc, as_json)
     result["mlflow_run_id"] = run_id
     if as_json:
-        console.print_json(json.dumps({k: v for k, v in result.items() if k != "scores"}))
+        console.print_json(json.dumps({k: v for k, v in result.items() if k not in ("scores", "samples")}))
         return
     r = result["report"]
     console.print(f"{result['model']} ({result['model_version']}) at threshold {r['threshold']:.4f}, "
@@ -721,10 +780,17 @@ def evaluate_ocr(
     per_type: Annotated[int, typer.Option(min=1, help="Rendered documents per document type.")] = 10,
     doc_type: Annotated[list[str] | None, typer.Option("--doc-type", help="Only these types (repeatable).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the rendered set (0 is the reference set).")] = 0,
+    version: VersionOpt = None,
     model: ModelOpt = None, from_store: StoreOpt = False, tracking_uri: UriOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Field accuracy, CER and silent errors per document type, field and group on rendered documents
-    (varied fonts, backgrounds, perspective, blur, noise, JPEG, glare, rotation), logged to MLflow."""
+    (varied fonts, backgrounds, perspective, blur, noise, JPEG, glare, rotation), logged to MLflow.
+    With ``--version``: the risk evidence of that registered version (per-group intervals, for the report)."""
+    if version:
+        from serving.cli_risk import assess
+
+        return assess("ocr", version, as_json, tracking_uri, per_type=per_type, doc_types=tuple(doc_type or ()) or None,
+                      seed=seed)
     from rich.progress import Progress
 
     from evaluation import ocr as ev
@@ -854,6 +920,9 @@ def evaluate_frame_stability(
     for k, v in report["same_frame_rate"].items():
         console.print(f"  {k}: {v:.0%}")
     console.print(f"overall {report['same_frame_rate_overall']:.0%} — MLflow run {run.info.run_id}")
+
+
+from serving import cli_risk  # noqa: E402,F401 - registers evaluate/report/monitor/evidence commands
 
 
 def main() -> None:

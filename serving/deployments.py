@@ -28,6 +28,7 @@ from models.speech.types import AsrInput, TtsInput
 from models.video import frames_from_images, sample_frames
 from serving import store
 from serving.config import FamilyConfig
+from serving.monitoring import MonitorLog
 
 log = logging.getLogger("ray.serve")  # Serve writes it to the replica logs
 
@@ -50,6 +51,8 @@ class FamilyModels:
         self.models: dict[str, Any] = {}
         self.base_config: dict[str, dict[str, Any]] = {}
         self.rows: list[dict[str, Any]] = []
+        self.versions: dict[str, tuple[str, str]] = {}
+        self.monitor = MonitorLog()
         for key, spec in self.config.models.items():
             config = dict(spec.config)
             if key in self.config.thresholds:
@@ -58,6 +61,12 @@ class FamilyModels:
             self.models[key] = model
             self.base_config[key] = dict(model.config)
             self.rows.append(_model_row(key, model, info, spec.alias))
+            self.versions[key] = (info.registered, info.version)
+
+    def observe(self, role: str, score_name: str, score: float | None, passed: bool) -> None:
+        """Record a decision for drift monitoring (numbers only)."""
+        registered, version = self.versions[role]
+        self.monitor.record(registered, version, score_name, score, passed)
 
     def set_thresholds(self, thresholds: dict[str, float]) -> None:
         unknown = set(thresholds) - set(self.models)
@@ -135,6 +144,7 @@ class FaceService(FamilyService):
     async def quality(self, image: np.ndarray, guide_box: tuple | None = None) -> dict[str, Any]:
         inp = QualityInput(image=image, guide_box=guide_box)
         result = await asyncio.to_thread(self.models["quality"].predict, inp)
+        self.family.observe("quality", "quality", result.score, result.passed)
         return result.model_dump(mode="json")
 
     async def select_frames(self, video: bytes | None, images: list[np.ndarray] | None, k: int) -> dict[str, Any]:
@@ -152,6 +162,7 @@ class FaceService(FamilyService):
     async def match(self, id_image: np.ndarray, live_image: np.ndarray) -> dict[str, Any]:
         inp = MatchInput(id_image=id_image, live_image=live_image)
         result = await asyncio.to_thread(self.models["match"].predict, inp)
+        self.family.observe("match", "similarity", result.similarity, result.match)
         return result.model_dump(mode="json")
 
 
@@ -190,6 +201,7 @@ class LivenessService(FamilyService):
 
     async def passive(self, images: list[np.ndarray]) -> dict[str, Any]:
         result = await asyncio.to_thread(self.family.models["passive"].predict, PassiveInput(images=images))
+        self.family.observe("passive", "live", result.score, result.live)
         return result.model_dump(mode="json")
 
 
@@ -205,6 +217,9 @@ class OcrService(FamilyService):
         # numbers are masked in the log (4201**********1234); the response carries them in full
         log.info("ocr %s fields=%s warnings=%d", result.doc_type, masked_fields(result.fields),
                  len(result.checks.warnings))
+        if result.fields:
+            valid = sum(f.valid for f in result.fields.values()) / len(result.fields)
+            self.family.observe("ocr", "field_valid_rate", valid, valid == 1.0)
         return result.model_dump(mode="json")
 
 

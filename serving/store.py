@@ -161,27 +161,75 @@ def get_by_alias(client, name: str, alias: str = CHAMPION) -> ModelVersionInfo:
     return _info(client, mv)
 
 
-def set_alias(client, name: str, version: str, alias: str = CHAMPION, *, reason: str, user: str | None = None) -> dict:
-    """Point ``alias`` at ``version`` and record who, when and why as a registered-model tag."""
+def set_alias(client, name: str, version: str, alias: str = CHAMPION, *, reason: str, user: str | None = None,
+              forced: bool = False, overridden: list[str] | None = None) -> dict:
+    """Point ``alias`` at ``version`` and append who, when and why to the alias history.
+
+    Events are registered-model tags numbered in order; each carries the SM3 digest of its predecessor
+    and its own (``prev_sm3``, ``sm3``), so an edited or deleted event breaks :func:`verify_history`.
+    """
     try:
         previous = client.get_model_version_by_alias(name, alias).version
     except Exception:
         previous = None
     client.get_model_version(name, version)  # raises if the version does not exist
     client.set_registered_model_alias(name, alias, version)
+    history = alias_history(client, name)
     event = {"alias": alias, "version": str(version), "previous": previous and str(previous),
-             "user": user or getpass.getuser(), "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-             "reason": reason}
-    n = len(alias_history(client, name))
-    client.set_registered_model_tag(name, f"{_EVENT_PREFIX}{n:05d}", json.dumps(event, ensure_ascii=False))
-    log.info("alias %s of %s -> version %s (was %s)", alias, name, version, previous)
+             "user": user or getpass.getuser(), "at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+             "reason": reason, "forced": forced, "overridden": list(overridden or []),
+             "prev_sm3": history[-1].get("sm3", "") if history else ""}
+    event["sm3"] = _event_digest(event)
+    client.set_registered_model_tag(name, f"{_EVENT_PREFIX}{len(history):05d}", json.dumps(event, ensure_ascii=False))
+    log.info("alias %s of %s -> version %s (was %s)%s", alias, name, version, previous, " FORCED" if forced else "")
     return event
+
+
+def _event_digest(event: dict) -> str:
+    from models.digests import sm3_hex
+
+    body = {k: v for k, v in event.items() if k != "sm3"}
+    return sm3_hex(json.dumps(body, ensure_ascii=False, sort_keys=True).encode())
 
 
 def alias_history(client, name: str) -> list[dict]:
     rm = client.get_registered_model(name)
     events = sorted((k, v) for k, v in (rm.tags or {}).items() if k.startswith(_EVENT_PREFIX))
     return [json.loads(v) for _, v in events]
+
+
+def verify_history(client, name: str) -> list[str]:
+    """Problems in the alias history: an event whose digest does not match its content, or a broken link
+    to its predecessor (an event edited, deleted or inserted). Events from before digests existed are skipped."""
+    problems, prev = [], None
+    rm = client.get_registered_model(name)
+    events = sorted((k, v) for k, v in (rm.tags or {}).items() if k.startswith(_EVENT_PREFIX))
+    for n, (key, raw) in enumerate(events):
+        if key != f"{_EVENT_PREFIX}{n:05d}":
+            problems.append(f"event {n}: missing (found {key.removeprefix(_EVENT_PREFIX)})")
+        event = json.loads(raw)
+        if "sm3" in event:
+            if _event_digest(event) != event["sm3"]:
+                problems.append(f"event {n} ({event.get('at')}): content does not match its SM3 digest")
+            if prev is not None and event.get("prev_sm3") != prev.get("sm3", ""):
+                problems.append(f"event {n} ({event.get('at')}): does not follow the previous event")
+        prev = event
+    return problems
+
+
+def _parse_time(text: str) -> dt.datetime:
+    t = dt.datetime.fromisoformat(text)
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+def alias_at(client, name: str, when: dt.datetime | str, alias: str = CHAMPION) -> dict | None:
+    """The alias event in force at ``when`` (the last change at or before it), or None before the first."""
+    when = _parse_time(when) if isinstance(when, str) else (when if when.tzinfo else when.replace(tzinfo=dt.UTC))
+    live = None
+    for event in alias_history(client, name):
+        if event["alias"] == alias and _parse_time(event["at"]) <= when:
+            live = event
+    return live
 
 
 def download(client, info: ModelVersionInfo) -> Path:
