@@ -4,6 +4,7 @@ numbers equal to the JSON), drift figures and the reviewer record of a decision.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import time
@@ -14,7 +15,7 @@ import pytest
 
 from evaluation import drift, gate
 from evaluation.fairness import rate_table
-from evaluation.policy import breaches, load_policy
+from evaluation.policy import load_policy
 from evaluation.risk import TAG_EVIDENCE, TAG_REPORT, add_fairness, load_evidence, log_evidence, new_evidence, resolve
 from explain import report as rep
 from models.base import ModelCard, WeightFile
@@ -52,10 +53,8 @@ def register_version(client, name: str = "toy-liveness"):
 
     with mlflow.start_run() as run:
         mlflow.log_text("{}", "weights/card.json")
-    try:
+    with contextlib.suppress(MlflowException):
         client.create_registered_model(name)
-    except MlflowException:
-        pass
     mv = client.create_model_version(name, f"{run.info.artifact_uri}/weights", run_id=run.info.run_id)
     return resolve(client, f"{name}/{mv.version}")
 
@@ -70,10 +69,12 @@ def toy_evidence(info, *, bias: float, commercial: bool = True, seed: int = 0) -
     ev = new_evidence(info.registered, info.version, card(commercial), dataset="synthetic", provenance="numpy",
                       group_source="synthetic labels a/b")
     ev["operating_point"] = {"threshold": thr}
-    ev["metrics"] = {"bpcer": round(float((bona < thr).mean()), 4), "apcer_max": round(float((attack >= thr).mean()), 4)}
+    ev["metrics"] = {"bpcer": round(float((bona < thr).mean()), 4),
+                     "apcer_max": round(float((attack >= thr).mean()), 4)}
     add_fairness(ev, "group", rate_table(bona < thr, groups, "bpcer", n_boot=100), ("bpcer",))
     ev["explanations"] = {"method": "threshold on one score", "importance": {"score": 1.0}}
-    ev["monitoring_reference"] = {"score": "live", "scores": bona.round(4).tolist(), "pass_rate": 1 - ev["metrics"]["bpcer"]}
+    ev["monitoring_reference"] = {"score": "live", "scores": bona.round(4).tolist(),
+                                  "pass_rate": 1 - ev["metrics"]["bpcer"]}
     return ev
 
 
