@@ -96,10 +96,14 @@ def face_quality(model, info, out: Path, *, variants: int = 6, n_boot: int = 300
         labels = fair.demo_group_labels(attribute)
         add_fairness(ev, attribute, fair.rate_table(failed, [labels[r["person"]] for r in rows], "failure_rate",
                                                     n_boot=n_boot), ("failure_rate",))
-    keys = [k for k, v in rows[0]["measures"].items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool)
-            and all(isinstance(r["measures"].get(k), (int, float)) for r in rows)]
-    x = np.array([[r["measures"][k] for k in keys] for r in rows], float)
+    def number(v) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    measured = [r for r in rows if r["measures"]]  # captures where a face was found
+    keys = [k for k, v in measured[0]["measures"].items()
+            if number(v) and sum(number(r["measures"].get(k)) for r in measured) >= 0.9 * len(measured)]
+    x = np.array([[r["measures"][k] for k in keys] for r in measured
+                  if all(number(r["measures"].get(k)) for k in keys)], float)
 
     def score(batch: np.ndarray) -> np.ndarray:
         return np.array([model._score({**dict(zip(keys, row, strict=True)), "in_frame": True}) for row in batch])

@@ -137,7 +137,8 @@ def gap(table: dict[str, dict[str, dict[str, float]]], metric: str,
             if g not in ignore and metric in m and np.isfinite(m[metric]["value"])}
     if len(vals) < 2:
         return None
-    lo_g, hi_g = min(vals, key=vals.get), max(vals, key=vals.get)
+    lo_g = min(vals, key=vals.get)
+    hi_g = max((g for g in vals if g != lo_g), key=vals.get)  # two different groups, even on a tie
     lo, hi = vals[lo_g], vals[hi_g]
     return {"metric": metric, "highest": hi_g, "lowest": lo_g, "difference": round(hi - lo, 4),
             "ratio": round(lo / hi, 4) if hi > 0 else 1.0}

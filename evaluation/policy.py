@@ -73,7 +73,7 @@ def fairness_breaches(evidence: dict, policy: Policy) -> list[str]:
 def licence_breaches(evidence: dict, policy: Policy) -> list[str]:
     card = evidence["card"]
     if policy.require_commercial_use and not card.get("commercial_use", False):
-        return [f"licence: {card['name']} weights are not licensed for commercial use ({card['licence'][:160]})"]
+        return [f"licence: {card['name']} weights are not licensed for commercial use (licence: {card['licence']})"]
     return []
 
 

@@ -53,11 +53,13 @@ def importance(values: dict[str, float], path: Path, *, title: str, top: int = 1
 
 
 def heat_maps(crops: list[np.ndarray], maps: np.ndarray, labels: list[str], path: Path, *, title: str) -> Path:
-    """Each crop with its SHAP heat map beside it (red: towards live, blue: towards attack)."""
+    """Each crop with its SHAP heat map below it (red: towards live, blue: towards attack), smoothed with a
+    Gaussian of 2 px so regions rather than single pixels show."""
     import cv2
 
     plt = _plt()
     n = len(crops)
+    maps = np.stack([cv2.GaussianBlur(m.astype(np.float32), (0, 0), 2.0) for m in maps])  # pixel SHAP is speckled
     fig, axes = plt.subplots(2, n, figsize=(1.9 * n, 4.2), squeeze=False)
     lim = float(np.abs(maps).max()) or 1.0
     for i, (crop, m, label) in enumerate(zip(crops, maps, labels, strict=True)):

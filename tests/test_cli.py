@@ -82,10 +82,19 @@ def test_models_bootstrap_list_promote_history(tmp_path):
         ("ocr", "1", "champion", "rapidocr"), ("tts", "1", "champion", "espeak-ng"),
         ("asr-en", "1", "champion", "pocketsphinx"), ("asr-zh", "1", "champion", "torch")}
     assert "face-match" in run("models", "list", env=env).stdout
-    promoted = run("models", "promote", "face-match", "1", "--reason", "re-affirm", "--user", "alice", env=env)
+    refused = run("models", "promote", "face-match", "1", "--reason", "re-affirm", env=env)
+    assert refused.returncode == 2 and "no risk evidence" in refused.stderr and "--force" in refused.stderr
+    promoted = run("models", "promote", "face-match", "1", "--reason", "re-affirm", "--user", "alice", "--force",
+                   env=env)
     assert promoted.returncode == 0, promoted.stderr
+    assert "FORCED" in promoted.stdout
     history = json.loads(run("models", "history", "face-match", "--json", env=env).stdout)
-    assert history[-1]["user"] == "alice" and history[-1]["reason"] == "re-affirm"
+    last = history["events"][-1]
+    assert last["user"] == "alice" and last["reason"] == "re-affirm" and last["forced"] is True
+    assert history["history_problems"] == []
+    at = json.loads(run("models", "history", "face-match", "--at", last["at"], "--json", env=env).stdout)
+    assert at["version"] == "1" and at["event"]["user"] == "alice"
+    assert run("models", "history", "face-match", "--at", "yesterday", env=env).returncode == 2
     bad = run("models", "promote", "face-match", "9", "--reason", "x", env=env)
     assert bad.returncode == 2 and "unknown_model" in bad.stderr
     assert run("models", "list", "nothing-here", env=env).returncode == 2
