@@ -259,3 +259,55 @@ def test_evaluate_speech_round_trips(tmp_path):
     assert set(result["by_condition"]["zh.rate_hz"]) <= {"8000", "16000", "44100"}
     assert set(result["by_condition"]["zh.group"]) == {"seen", "unseen"}
     assert result["by_task"]["zh"]["rtf_p50"] < 1.0 and "wer" in result["by_task"]["en-open"]
+
+
+@pytest.mark.slow
+def test_model_risk_commands_end_to_end(tmp_path, crops_on_disk):
+    """evaluate -> report -> promote through the gate -> drift in monitoring -> reviewer record."""
+    import datetime as dt
+
+    home = tmp_path / "home"
+    env = {"VERISERVE_HOME": str(home), "MLFLOW_TRACKING_URI": ""}
+    assert run("models", "bootstrap", env=env).returncode == 0
+    ev = run("evaluate", "liveness-passive", "--json", env=env)
+    assert ev.returncode == 0, ev.stderr
+    assert json.loads(ev.stdout)["version"] == "1" and "presented_sex" in json.loads(ev.stdout)["gaps"]
+    out = tmp_path / "reports" / "lp1.html"
+    rep = run("report", "liveness-passive@champion", "--out", str(out), "--json", env=env)
+    assert rep.returncode == 0, rep.stderr
+    data = json.loads(rep.stdout)
+    assert out.is_file() and out.with_suffix(".json").is_file() and len(data["clauses"]) == 5
+    assert 'alt="importance"' in out.read_text()  # the TreeExplainer importance plot is inline
+    promote = run("models", "promote", "liveness-passive", "1", "--reason", "reviewed", env=env)
+    assert promote.returncode == (2 if data["breaches"] else 0), promote.stderr  # gate agrees with the report
+
+    cnn = run("evaluate", "liveness-passive", "2", env=env)
+    assert cnn.returncode == 0, cnn.stderr
+    cnn_rep = run("report", "liveness-passive/2", "--out", str(tmp_path / "reports" / "lp2.html"), env=env)
+    assert cnn_rep.returncode == 0 and 'alt="heat_maps"' in (tmp_path / "reports" / "lp2.html").read_text()
+
+    steady = run("monitor", "liveness-passive", "--json", env=env)
+    assert steady.returncode == 0 and "at least" in json.loads(steady.stdout)["notes"][0]
+    os.environ["VERISERVE_HOME"], saved = str(home), os.environ.get("VERISERVE_HOME")
+    try:
+        from serving.monitoring import MonitorLog
+
+        log = MonitorLog()
+        for i in range(60):  # a window of attacks getting through as low-scoring "bona fide" traffic
+            log.record("liveness-passive", "1", "live", 0.05 + i * 0.001, False)
+    finally:
+        os.environ.pop("VERISERVE_HOME") if saved is None else os.environ.update(VERISERVE_HOME=saved)
+    drifted = run("monitor", "liveness-passive", env=env)
+    assert drifted.returncode == 1 and "DRIFT" in drifted.stdout and "PSI" in drifted.stdout
+    again = json.loads(run("report", "liveness-passive", "--out", str(out), "--json", env=env).stdout)
+    assert {c["clause"]: c["status"] for c in again["clauses"]}["7.3(c)"] == "fail"
+
+    decision = run("predict", "face-match", *map(str, crops_on_disk), "--json", env=env)
+    saved_response = tmp_path / "decision.json"
+    saved_response.write_text(decision.stdout)
+    now = dt.datetime.now(dt.UTC).isoformat()
+    record = run("evidence", str(saved_response), "--at", now, env=env)
+    assert record.returncode == 0, record.stderr
+    assert "face-match-dlib" in record.stdout and "face-match v1 was champion then" in record.stdout
+    assert run("evidence", str(tmp_path / "missing.json"), env=env).returncode == 2
+    assert run("report", "face-match", env=env).returncode == 2  # no evidence yet: says what to run

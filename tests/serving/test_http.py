@@ -257,6 +257,27 @@ def test_passive_liveness_endpoint(http, photo_paths, no_face_image):
     assert http.post("/v1/liveness/passive", files=_files(image=grace)).status_code == 200
 
 
+def test_decisions_are_recorded_for_monitoring_as_numbers_only(http, photo_paths):
+    import os
+    import sqlite3
+
+    from serving.monitoring import MonitorLog
+
+    db = MonitorLog()  # VERISERVE_HOME of the served store
+    before = len(db.window("liveness-passive"))
+    hanks = jpeg_bytes(rgb(photo_paths["hanks"]))
+    scores = [http.post("/v1/liveness/passive", files=_files(image=hanks)).json()["score"] for _ in range(2)]
+    rows = db.window("liveness-passive")[before:]
+    assert [(v, round(s, 4)) for _, v, s, _ in rows] == [("1", scores[0]), ("1", scores[1])]
+    match = http.post("/v1/face/match", files=_files(id_image=hanks, live_image=hanks)).json()
+    last = db.window("face-match")[-1]
+    assert last[2] == pytest.approx(match["similarity"], abs=1e-6) and last[3] is True
+    with sqlite3.connect(os.path.join(os.environ["VERISERVE_HOME"], "monitoring.db")) as con:
+        types = {r[0] for r in con.execute("SELECT typeof(score) FROM observations")}
+        columns = [r[1] for r in con.execute("PRAGMA table_info(observations)")]
+    assert types <= {"real", "null"} and columns == ["at", "registered", "version", "score_name", "score", "passed"]
+
+
 def test_challenge_and_action_liveness(http, photo_paths, tmp_path):
     import numpy as np
 
