@@ -66,17 +66,10 @@ class CNNLiveness(TextureLiveness):
         return (e / e.sum(axis=1, keepdims=True))[:, 1]
 
     def explain(self, crop: np.ndarray, top: int = 5) -> list[Contribution]:
-        """Occlusion sensitivity on a 4x4 grid: live-probability drop when a cell is greyed out."""
-        base = float(self.scores([crop])[0])
-        h, w = crop.shape[:2]
-        occluded, names = [], []
-        for r in range(GRID):
-            for c in range(GRID):
-                img = crop.copy()
-                img[r * h // GRID:(r + 1) * h // GRID, c * w // GRID:(c + 1) * w // GRID] = 128
-                occluded.append(img)
-                names.append(f"region_r{r}c{c}")
-        drops = base - self.scores(occluded)
+        """Occlusion sensitivity on a 4x4 grid (explain/occlusion.py): live-probability drop per greyed cell."""
+        from explain.occlusion import occlusion
+
+        base, names, drops = occlusion(self.scores, crop, grid=GRID)
         order = np.argsort(-np.abs(drops))[:top]
         return [Contribution(feature=names[i], value=round(float(base - drops[i]), 5), shap=round(float(drops[i]), 5))
                 for i in order]
