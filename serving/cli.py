@@ -922,7 +922,8 @@ def evaluate_frame_stability(
     console.print(f"overall {report['same_frame_rate_overall']:.0%} — MLflow run {run.info.run_id}")
 
 
-from serving import cli_risk  # noqa: E402,F401 - registers evaluate/report/monitor/evidence commands
+# the command modules register themselves on the apps above
+from serving import cli_risk, cli_signing  # noqa: E402,F401
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _SCHEMA = """CREATE TABLE IF NOT EXISTS keys (
     name TEXT PRIMARY KEY, purpose TEXT NOT NULL, created TEXT NOT NULL, public_pem TEXT NOT NULL,
     wrapped BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS certificates (name TEXT PRIMARY KEY, certificate TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS data_keys (
     version INTEGER PRIMARY KEY, created TEXT NOT NULL, wrapped BLOB NOT NULL);"""
 
@@ -146,6 +147,22 @@ class Keystore:
         row = self._row(name)
         d = int.from_bytes(sm.sm4_gcm_decrypt(self._kek, row[4], aad=b"veriserve-key:" + name.encode()), "big")
         return sm.decrypt(d, ciphertext)
+
+    def save_certificate(self, name: str, certificate: dict) -> None:
+        import json
+
+        self._row(name)
+        with self._db() as db:
+            db.execute("INSERT OR REPLACE INTO certificates VALUES (?, ?)", (name, json.dumps(certificate)))
+
+    def certificate(self, name: str) -> dict:
+        import json
+
+        with self._db() as db:
+            row = db.execute("SELECT certificate FROM certificates WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise KeyNotFound(f"key {name!r} has no certificate (create keys with 'veriserve keys create')")
+        return json.loads(row[0])
 
     # -- data keys for field encryption (used by workflow.signing.pii) ------------------------------
     def data_key(self, version: int | None = None) -> tuple[int, bytes]:
