@@ -1,0 +1,247 @@
+"""The workflow engine on a real SQLite store, a real police simulator over HTTP on 127.0.0.1 and the real
+keystore: a paper case from verification to signed archive, rejection, review with four eyes, retries,
+crash-resume of a killed process, audit-chain tampering and role refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, select, text, update
+
+from workflow import audit, review
+from workflow.blobs import BlobStore
+from workflow.db import audit as audit_table
+from workflow.db import connect, step_runs
+from workflow.engine import Retry, Services, Workflow, load_case_type
+from workflow.police import HttpPoliceClient
+from workflow.police_sim import Server, Simulator
+from workflow.rbac import Forbidden, Unauthorized, authenticate, create_user, require
+from workflow.signing import documents as docs
+from workflow.signing import seal as seals
+from workflow.signing import sm
+from workflow.signing.keystore import Keystore
+
+PERSON = {"name": "张伟", "id_number": "420102199003071234", "phone": "13812345678"}
+PAPER = """
+name: paper_case
+channels: [counter, witness]
+steps:
+  - {id: police_a, kind: police, pass: [{path: consistent, op: eq, value: true}], on_fail: reject}
+  - {id: police_b, kind: police, pass: [{path: consistent, op: eq, value: true}], on_fail: review}
+  - {id: documents, kind: documents, kinds: [acceptance_receipt, account_contract]}
+  - {id: signing, kind: sign, key: "seal-{branch}"}
+  - {id: archive, kind: archive}
+"""
+REVIEWED = """
+name: reviewed_case
+channels: [counter]
+steps:
+  - {id: police, kind: police, pass: [{path: checks.phone, op: eq, value: match}], on_fail: review}
+  - {id: documents, kind: documents, kinds: [acceptance_receipt]}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("VERISERVE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("VERISERVE_KEYSTORE_KEY", raising=False)
+    monkeypatch.delenv("VERISERVE_WORKFLOW_DB", raising=False)
+    sim = Simulator(tmp_path / "police.db")
+    sim.seed([PERSON])
+    server = Server(sim.app(), free_port()).start()
+    keystore = Keystore()
+    keystore.create("seal-wuhan")
+    keystore.save_certificate("seal-wuhan", seals.issue_certificate(keystore, "seal-wuhan", "示例证券武汉营业部"))
+    (tmp_path / "paper.yaml").write_text(PAPER)
+    (tmp_path / "reviewed.yaml").write_text(REVIEWED)
+    db = connect()
+    services = Services(models=None, police=HttpPoliceClient(server.url), keystore=keystore, blobs=BlobStore(),
+                        archive_root=tmp_path / "home" / "archive",
+                        organisations={"wuhan": "示例证券股份有限公司武汉营业部"})
+    wf = Workflow(db, services, {"paper_case": load_case_type(tmp_path / "paper.yaml"),
+                                 "reviewed_case": load_case_type(tmp_path / "reviewed.yaml")},
+                  retry=Retry(attempts=4, base_delay_s=0.05))
+    yield {"wf": wf, "db": db, "sim": sim, "server": server, "tmp": tmp_path, "keystore": keystore}
+    server.stop()
+
+
+def new_case(wf, case_type="paper_case", **fields) -> str:
+    return wf.create_case("li.acceptor", "acceptor", case_type=case_type, channel="counter", branch="wuhan",
+                          files={}, fields={**PERSON, **fields})
+
+
+def test_paper_case_ends_in_a_signed_archive(env):
+    wf = env["wf"]
+    case_id = new_case(wf)
+    assert wf.advance(case_id) == "completed"
+    results = wf.step_results(case_id)
+    assert list(results) == ["police_a", "police_b", "documents", "signing", "archive"]
+    assert all(r["status"] == "done" and r["attempts"] == 1 and len(r["input_sm3"]) == 64 for r in results.values())
+    folder = env["tmp"] / "home" / "archive" / case_id
+    index = json.loads((folder / "index.json").read_text())
+    ks = env["keystore"]
+    for kind in ("acceptance_receipt", "account_contract"):
+        pdf = (folder / f"doc_{kind}.pdf").read_bytes()
+        manifest = json.loads((folder / f"doc_{kind}.pdf.sig.json").read_text())
+        result = docs.verify(pdf, manifest, ca_key=ks.public_key(seals.CA_KEY), tsa_key=ks.public_key(seals.TSA_KEY))
+        assert result.valid and result.signer == "示例证券武汉营业部"
+        assert index[f"doc_{kind}.pdf"] == sm.sm3(pdf).hex()
+    record = json.loads((folder / "evidence.json").read_text())
+    assert set(record["steps"]) == {"police_a", "police_b", "documents", "signing"}
+    raw = b"".join(p.read_bytes() for p in (env["tmp"] / "home").rglob("*") if p.is_file() and "archive" not in str(p))
+    assert PERSON["id_number"].encode() not in raw and PERSON["phone"].encode() not in raw  # encrypted at rest
+    assert PERSON["id_number"] not in json.dumps(record, ensure_ascii=False)
+    assert audit.verify(env["db"]) == []
+
+
+def test_authority_mismatch_rejects(env):
+    case_id = new_case(env["wf"], name="李四")
+    assert env["wf"].advance(case_id) == "rejected"
+    assert list(env["wf"].step_results(case_id)) == ["police_a"]
+
+
+def test_review_needs_four_eyes(env):
+    wf, db = env["wf"], env["db"]
+    case_id = new_case(wf, "reviewed_case", phone="13900000000")  # the authority has another phone
+    assert wf.advance(case_id) == "review"
+    tokens = {n: create_user(db, n, r, b) for n, r, b in (("alice", "operator", ""), ("bob", "checker", ""),
+                                                          ("li", "acceptor", "wuhan"), ("zhou", "compliance", ""))}
+    users = {n: authenticate(db, t) for n, t in tokens.items()}
+    items = review.queue(db, users["alice"])
+    assert len(items) == 1 and items[0]["step"] == "police" and "phone" in items[0]["reason"]
+    assert "13900000000" not in json.dumps(items, ensure_ascii=False)
+    with pytest.raises(Forbidden):
+        review.decide(db, users["li"], items[0]["id"], "approve")
+    with pytest.raises(Forbidden):
+        review.decide(db, users["zhou"], items[0]["id"], "approve")  # compliance reads only
+    review.decide(db, users["alice"], items[0]["id"], "approve", note="phone changed last month", minutes=4)
+    alice_as_checker = authenticate(db, tokens["alice"])
+    with pytest.raises(Forbidden):
+        review.check(db, alice_as_checker, items[0]["id"], "approve")  # operators cannot check at all
+    assert review.check(db, users["bob"], items[0]["id"], "approve", minutes=2)["status"] == "approved"
+    assert wf.advance(case_id) == "completed"
+    assert audit.verify(db) == []
+    actions = [r["action"] for r in audit.records(db, case_id)]
+    assert actions == ["case.create", "step.review", "review.decide", "review.check", "step.done", "case.complete"]
+
+
+def test_checker_must_not_be_the_operator(env):
+    db = env["db"]
+    case_id = new_case(env["wf"], "reviewed_case", phone="13900000000")
+    env["wf"].advance(case_id)
+    from workflow.rbac import User
+
+    same = User("wang", "operator", "")
+    rid = review.queue(db, same)[0]["id"]
+    review.decide(db, same, rid, "reject")
+    with pytest.raises(Forbidden, match="four-eyes"):
+        review.check(db, User("wang", "checker", ""), rid, "reject")  # same person with a second role
+    assert review.check(db, User("chen", "checker", ""), rid, "approve")["status"] == "returned"  # disagreement
+    review.decide(db, same, rid, "reject")
+    assert review.check(db, User("chen", "checker", ""), rid, "reject")["status"] == "rejected"
+    assert env["wf"].case(case_id)["status"] == "rejected"
+
+
+def test_retries_with_backoff_then_gives_up(env):
+    env["sim"].fail_next = 2
+    case_id = new_case(env["wf"])
+    assert env["wf"].advance(case_id) == "completed"
+    assert env["wf"].step_results(case_id)["police_a"]["attempts"] == 3
+    env["sim"].fail_next = 100
+    stuck = new_case(env["wf"])
+    assert env["wf"].advance(stuck) == "failed"
+    assert any(r["action"] == "step.unavailable" for r in audit.records(env["db"], stuck))
+    env["sim"].fail_next = 0
+
+
+def test_killed_process_resumes_without_repeating_finished_steps(env):
+    wf, sim = env["wf"], env["sim"]
+    case_id = new_case(wf)
+    sim.delay_s, sim.delay_from = 60.0, 2  # the second authority call hangs: police_b is in flight
+    runner = textwrap.dedent(f"""
+        from pathlib import Path
+        from workflow.blobs import BlobStore
+        from workflow.db import connect
+        from workflow.engine import Services, Workflow, load_case_type
+        from workflow.police import HttpPoliceClient
+        from workflow.signing.keystore import Keystore
+        services = Services(models=None, police=HttpPoliceClient({env['server'].url!r}, timeout_s=120),
+                            keystore=Keystore(), blobs=BlobStore(), archive_root=Path({str(env['tmp'])!r}) / 'arch')
+        wf = Workflow(connect(), services, {{"paper_case": load_case_type({str(env['tmp'] / 'paper.yaml')!r})}})
+        wf.advance({case_id!r})
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", runner], env=os.environ.copy(), cwd=Path(__file__).parents[1])
+    deadline = time.time() + 120
+    while sim.request_count() < 2:
+        assert proc.poll() is None and time.time() < deadline, "runner ended before reaching police_b"
+        time.sleep(0.1)
+    before = wf.step_results(case_id)
+    assert list(before) == ["police_a"]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    sim.delay_s = 0.0
+    assert wf.resume_all() == {case_id: "completed"}
+    after = wf.step_results(case_id)
+    assert after["police_a"]["output"] == before["police_a"]["output"]  # same authority reference: not re-run
+    assert after["police_a"]["id"] == before["police_a"]["id"]
+    assert sim.request_count() == 3  # police_a once, police_b killed once and run once more
+    with env["db"].connect() as con:
+        assert con.execute(select(step_runs.c.step).where(step_runs.c.case_id == case_id)
+                           .order_by(step_runs.c.id)).all() == [
+            ("police_a",), ("police_b",), ("documents",), ("signing",), ("archive",)]
+
+
+def test_audit_chain_finds_edits_and_deletions(env):
+    wf, db = env["wf"], env["db"]
+    wf.advance(new_case(wf))
+    assert audit.verify(db) == [] and audit.count(db) >= 6
+    with db.begin() as con:
+        con.execute(update(audit_table).where(audit_table.c.seq == 3).values(actor="mallory"))
+    assert any("record 3" in p and "altered" in p for p in audit.verify(db))
+    with db.begin() as con:
+        con.execute(update(audit_table).where(audit_table.c.seq == 3).values(actor="workflow-runner"))
+    assert audit.verify(db) == []
+    with db.begin() as con:
+        con.execute(delete(audit_table).where(audit_table.c.seq == 4))
+    problems = audit.verify(db)
+    assert any("missing" in p for p in problems) and any("does not follow" in p for p in problems)
+    with db.begin() as con:
+        con.execute(text("UPDATE audit SET detail = json_set(detail, '$.step', 'x') WHERE seq = 2"))
+    assert any("record 2" in p for p in audit.verify(db))
+
+
+def test_tokens_and_roles(env):
+    db = env["db"]
+    token = create_user(db, "li", "acceptor", "wuhan")
+    assert token.startswith("vs_")
+    raw = Path(str(db.url).removeprefix("sqlite:///")).read_bytes()
+    assert token.encode() not in raw  # only its SM3 digest is stored
+    li = authenticate(db, token)
+    require(li, "case.create", branch="wuhan")
+    with pytest.raises(Forbidden, match="works at wuhan"):
+        require(li, "case.create", branch="chengdu")
+    with pytest.raises(Forbidden):
+        require(li, "audit.read")
+    with pytest.raises(Unauthorized):
+        authenticate(db, "vs_forged")
+    with pytest.raises(Unauthorized):
+        authenticate(db, None)
+    with pytest.raises(Exception, match="already exists"):
+        create_user(db, "li", "operator")
+    with pytest.raises(Exception, match="branch"):
+        create_user(db, "wu", "acceptor")
