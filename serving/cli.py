@@ -923,7 +923,7 @@ def evaluate_frame_stability(
 
 
 # the command modules register themselves on the apps above
-from serving import cli_risk, cli_signing  # noqa: E402,F401
+from serving import cli_risk, cli_signing, cli_workflow  # noqa: E402,F401
 
 
 def main() -> None:

@@ -142,17 +142,30 @@ class Workflow:
                              "inputs": {k: v[:16] for k, v in digests.items()}})
         return case_id
 
+    def add_inputs(self, case_id: str, files: dict[str, bytes], *, actor: str, role: str, step: str) -> None:
+        """More uploads for a case (``answer_<q>`` go under ``answers``); a step that failed for want of them
+        and went to review is not re-run here — a reviewer decides."""
+        case = self.case(case_id)
+        data = dict(case["data"])
+        inputs, digests = dict(data["inputs"]), dict(data["input_sm3"])
+        for key, blob in files.items():
+            name = f"answers_{key.removeprefix('answer_')}" if key.startswith("answer_") else key
+            digests[name] = self.services.blobs.put(case_id, name, blob)["sm3"]
+            if key.startswith("answer_"):
+                inputs["answers"] = {**inputs.get("answers", {}), key.removeprefix("answer_"): name}
+            else:
+                inputs[key] = name
+        data["inputs"], data["input_sm3"] = inputs, digests
+        self._set_case(case_id, data=data)
+        audit.append(self.db, actor, role, "case.add_inputs", case_id=case_id,
+                     detail={"step": step, "inputs": {k: digests[k][:16] for k in digests if k not in
+                                                      case["data"]["input_sm3"]}})
+
     def case(self, case_id: str) -> dict:
-        with self.db.connect() as con:
-            row = con.execute(select(cases).where(cases.c.id == case_id)).first()
-        if row is None:
-            raise InvalidInput(f"no case {case_id!r}")
-        return dict(row._mapping)
+        return load_case(self.db, case_id)
 
     def step_results(self, case_id: str) -> dict[str, dict]:
-        with self.db.connect() as con:
-            rows = con.execute(select(step_runs).where(step_runs.c.case_id == case_id).order_by(step_runs.c.id))
-            return {r.step: dict(r._mapping) for r in rows}
+        return load_steps(self.db, case_id)
 
     def _kept(self, case: dict) -> dict:
         return {k: pii.decrypt(self.services.keystore, k, v) for k, v in case["data"].get("kept", {}).items()}
@@ -258,10 +271,29 @@ class Workflow:
         return {cid: self.advance(cid, actor) for cid in open_ids}
 
     def evidence_record(self, case_id: str) -> dict:
-        """The case as a reviewer reads it: inputs by digest, each step's outcome and evidence (masked)."""
-        case = self.case(case_id)
-        return {"case_id": case_id, "case_type": case["case_type"], "channel": case["channel"],
-                "branch": case["branch"], "created_by": case["created_by"], "input_sm3": case["data"]["input_sm3"],
-                "steps": {s: {k: r[k] for k in ("status", "passed", "attempts", "input_sm3", "evidence", "cpu_ms")}
-                          for s, r in self.step_results(case_id).items()},
-                "audit": audit.records(self.db, case_id)}
+        return evidence_record(self.db, case_id)
+
+
+def load_case(db: Engine, case_id: str) -> dict:
+    with db.connect() as con:
+        row = con.execute(select(cases).where(cases.c.id == case_id)).first()
+    if row is None:
+        raise InvalidInput(f"no case {case_id!r}")
+    return dict(row._mapping)
+
+
+def load_steps(db: Engine, case_id: str) -> dict[str, dict]:
+    with db.connect() as con:
+        rows = con.execute(select(step_runs).where(step_runs.c.case_id == case_id).order_by(step_runs.c.id))
+        return {r.step: dict(r._mapping) for r in rows}
+
+
+def evidence_record(db: Engine, case_id: str) -> dict:
+    """The case as a reviewer reads it: inputs by digest, each step's outcome and evidence (masked)."""
+    case = load_case(db, case_id)
+    return {"case_id": case_id, "case_type": case["case_type"], "channel": case["channel"],
+            "branch": case["branch"], "created_by": case["created_by"], "status": case["status"],
+            "input_sm3": case["data"]["input_sm3"],
+            "steps": {s: {k: r[k] for k in ("status", "passed", "attempts", "input_sm3", "evidence", "cpu_ms")}
+                      for s, r in load_steps(db, case_id).items()},
+            "audit": audit.records(db, case_id)}
