@@ -44,7 +44,10 @@ class StepContext:
 
 
 def _model_cpu_ms(output: dict) -> float:
-    """Model compute time the endpoint measured (its evidence's timings); single-threaded, so about its CPU."""
+    """CPU milliseconds the endpoint measured for this call (``cpu_ms``); endpoints without it are charged
+    the model time of their evidence (single-threaded models: about the same)."""
+    if isinstance(output.get("cpu_ms"), (int, float)):
+        return float(output["cpu_ms"])
     return float(sum((output.get("evidence") or {}).get("timings_ms", {}).values()))
 
 
