@@ -245,3 +245,39 @@ def test_tokens_and_roles(env):
         create_user(db, "li", "operator")
     with pytest.raises(Exception, match="branch"):
         create_user(db, "wu", "acceptor")
+
+
+def test_workflow_never_imports_model_code():
+    code = ("import sys, workflow.engine, workflow.api, workflow.cost, workflow.ops, workflow.police_sim; "
+            "print(sorted(m for m in sys.modules if m == 'models' or m.startswith('models.'))); "
+            "print([m for m in ('torch', 'dlib', 'onnxruntime', 'rapidocr', 'ray') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).parents[1]).stdout.splitlines()
+    assert out == ["['models', 'models.errors']", "[]"]  # only the shared error types
+
+
+def test_workflow_commands(tmp_path):
+    from tests.test_cli import run
+
+    db = tmp_path / "wf.db"
+    env = {"VERISERVE_HOME": str(tmp_path / "home"), "VERISERVE_WORKFLOW_DB": f"sqlite:///{db}"}
+    made = run("users", "create", "li", "--role", "acceptor", "--branch", "wuhan", "--json", env=env)
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["token"].startswith("vs_")
+    assert run("users", "create", "bad", "--role", "king", env=env).returncode == 2
+    assert run("users", "create", "zhou", "--role", "compliance", env=env).returncode == 0
+    ok = run("audit", "verify", env=env)
+    assert ok.returncode == 0 and "2 records" in ok.stdout
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE audit SET actor = 'mallory' WHERE seq = 1")
+    tampered = run("audit", "verify", env=env)
+    assert tampered.returncode == 1 and "record 1" in tampered.stderr
+    cost = run("cost", "report", "--month", "2026-11", "--out", str(tmp_path / "rep"), "--json", env=env)
+    assert cost.returncode == 0 and json.loads(cost.stdout)["overall"]["cases"] == 0
+    assert (tmp_path / "rep" / "cost-2026-11.png").is_file()
+    assert run("ops", "report", env=env).returncode == 0
+    assert run("cases", "list", "--json", env=env).stdout.strip() == "[]"
+    missing = run("cases", "show", "C-nope", env=env)
+    assert missing.returncode == 2 and "no case" in missing.stderr
