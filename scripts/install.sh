@@ -16,7 +16,9 @@ done
 
 # Shared libraries that opencv-python (pulled in by insightface) and dlib load at import time, and the
 # CJK fonts the synthetic document renderer (OCR evaluation and tests) draws with.
-APT_PACKAGES=(libgl1 libglib2.0-0 libgomp1 fonts-wqy-zenhei fonts-noto-cjk)
+APT_PACKAGES=(libgl1 libglib2.0-0 libgomp1 fonts-wqy-zenhei fonts-noto-cjk openssl)
+# tests: the workflow suite also runs against a throw-away PostgreSQL server
+if [ "$EXTRAS" = "[dev]" ]; then APT_PACKAGES+=(postgresql); fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
