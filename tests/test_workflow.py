@@ -326,3 +326,28 @@ def test_workflow_commands(tmp_path):
     assert run("cases", "list", "--json", env=env).stdout.strip() == "[]"
     missing = run("cases", "show", "C-nope", env=env)
     assert missing.returncode == 2 and "no case" in missing.stderr
+
+
+def test_police_elements_over_http(tmp_path):
+    sim = Simulator(tmp_path / "p.db", api_key="secret")
+    sim.seed([{**PERSON, "bank_card": "6222021234567890123", "photo": b"registered"}])
+    server = Server(sim.app(), free_port()).start()
+    try:
+        client = HttpPoliceClient(server.url, "secret")
+        four = client.verify(name=PERSON["name"], id_number=PERSON["id_number"], bank_card="6222021234567890123",
+                             phone=PERSON["phone"])
+        assert four["elements"] == 4 and four["consistent"] is True
+        card = client.verify(name=PERSON["name"], id_number=PERSON["id_number"], bank_card="6222020000000000000")
+        assert card["elements"] == 3 and not card["consistent"] and card["checks"]["bank_card"] == "mismatch"
+        unknown = client.verify(name="王五", id_number="110105199001011239")
+        assert unknown["checks"] == {"name_id": "not_found"} and not unknown["consistent"]
+        photo = client.verify(name=PERSON["name"], id_number=PERSON["id_number"], photo=b"selfie")
+        assert photo["checks"]["photo"] == {"status": "unavailable"} and not photo["consistent"]  # no face service
+        with pytest.raises(Exception, match="refused"):
+            HttpPoliceClient(server.url, "wrong").verify(name="x", id_number="y")
+    finally:
+        server.stop()
+    from workflow.police import PoliceUnavailable
+
+    with pytest.raises(PoliceUnavailable):
+        HttpPoliceClient(server.url, "secret", timeout_s=2).verify(name="x", id_number="y")
