@@ -351,3 +351,55 @@ def test_police_elements_over_http(tmp_path):
 
     with pytest.raises(PoliceUnavailable):
         HttpPoliceClient(server.url, "secret", timeout_s=2).verify(name="x", id_number="y")
+
+
+def test_workflow_api_with_roles(env):
+    from fastapi.testclient import TestClient
+
+    from workflow.api import create_app
+
+    wf, db = env["wf"], env["db"]
+    tokens = {n: create_user(db, n, r, b) for n, r, b in (("li", "acceptor", "wuhan"), ("alice", "operator", ""),
+                                                          ("bob", "checker", ""), ("zhou", "compliance", ""))}
+    api = TestClient(create_app(wf, run_in_background=False))
+
+    def h(name):
+        return {"Authorization": f"Bearer {tokens[name]}"}
+
+    form = {"case_type": "reviewed_case", "channel": "counter", "branch": "wuhan",
+            "fields": json.dumps({**PERSON, "phone": "13900000000"})}
+    assert api.post("/v1/cases", data=form).json()["error"]["code"] == "unauthorized"
+    assert api.post("/v1/cases", data=form, headers=h("alice")).status_code == 403  # operators do not accept cases
+    bad = api.post("/v1/cases", data={**form, "channel": "fax"}, headers=h("li"))
+    assert bad.status_code == 400 and "channel" in bad.json()["error"]["message"]
+    case_id = api.post("/v1/cases", data=form, headers=h("li")).json()["case_id"]
+    assert api.post(f"/v1/cases/{case_id}/run", headers=h("li")).json()["status"] == "review"
+    extra = api.post(f"/v1/cases/{case_id}/steps/police", files={"note_scan": ("n.jpg", b"\xff\xd8scan")},
+                     headers=h("li")).json()
+    assert "note_scan" in extra["inputs"] and extra["status"] == "review"
+    queue = api.get("/v1/review/queue", headers=h("alice")).json()
+    rid = queue[0]["id"]
+    assert api.get("/v1/review/queue", headers=h("li")).status_code == 403
+    assert api.post(f"/v1/cases/{case_id}/review", content=b"{oops", headers=h("alice")).status_code == 400
+    assert api.post(f"/v1/cases/{case_id}/review", json={"review_id": rid, "decision": "approve"},
+                    headers=h("alice")).json()["status"] == "checking"
+    assert api.post(f"/v1/cases/{case_id}/review", json={"review_id": rid, "decision": "approve"},
+                    headers=h("bob")).json()["status"] == "approved"
+    done = api.get(f"/v1/cases/{case_id}", headers=h("alice")).json()
+    assert done["status"] == "completed" and done["customer"]["id_number"] == PERSON["id_number"]
+    masked = api.get(f"/v1/cases/{case_id}", headers=h("zhou")).json()
+    assert masked["customer"]["id_number"] == "4201**********1234"
+    pdf = docs.render("acceptance_receipt", {"customer_name": "张伟", "id_number_masked": "4201**********1234",
+                                             "branch": "wuhan", "case_id": case_id, "date": "2026-12-04",
+                                             "channel": "临柜", "accepted_at": "2026-12-04 10:00"})
+    assert api.post("/v1/sign", files={"document": ("r.pdf", pdf)}, data={"key": "seal-wuhan"},
+                    headers=h("li")).status_code == 403
+    signed = api.post("/v1/sign", files={"document": ("r.pdf", pdf)}, data={"key": "seal-wuhan"}, headers=h("alice"))
+    manifest = json.dumps(signed.json()["manifest"]).encode()
+    ok = api.post("/v1/sign/verify", files={"document": ("r.pdf", pdf), "manifest": ("m.json", manifest)},
+                  headers=h("zhou")).json()
+    assert ok["valid"] and ok["timestamp"]
+    no_key = api.post("/v1/sign", files={"document": ("r.pdf", pdf)}, data={"key": "nobody"}, headers=h("alice"))
+    assert no_key.status_code == 404 and no_key.json()["error"]["code"] == "unknown_key"
+    assert api.get("/v1/audit/verify", headers=h("zhou")).json()["intact"] is True
+    assert api.get("/v1/cost/report", params={"month": "bad"}, headers=h("zhou")).status_code == 400
