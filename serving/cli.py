@@ -15,6 +15,10 @@ from rich.console import Console
 from rich.table import Table
 
 from models.errors import InvalidInput, VeriserveError
+from workflow.errors import WorkflowError
+
+# what the commands report as a clear error (code + message) instead of a traceback
+Failure = (VeriserveError, WorkflowError)
 
 app = typer.Typer(help="Veriserve: AI verification model serving.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -43,7 +47,7 @@ def _setup_logging(verbose: bool = False) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _fail(exc: VeriserveError, as_json: bool) -> None:
+def _fail(exc: VeriserveError | WorkflowError, as_json: bool) -> None:
     if as_json:
         console.print_json(json.dumps({"error": {"code": exc.code, "message": exc.message}}))
     else:

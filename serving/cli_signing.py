@@ -4,14 +4,15 @@ Registered on the app of :mod:`serving.cli`."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from models.errors import InvalidInput, VeriserveError
-from serving.cli import JsonOpt, _fail, app, console
+from serving.cli import Failure, JsonOpt, _fail, app, console
+from workflow.errors import InvalidInput
 
 keys_app = typer.Typer(help="The SM2 keystore: private keys are created and used inside it, never exported.",
                        no_args_is_help=True)
@@ -46,7 +47,7 @@ def keys_create(name: Annotated[str, typer.Argument(help="Key name, e.g. seal-wu
         key = store.create(name)
         cert = seals.issue_certificate(store, name, subject or name)
         store.save_certificate(name, cert)
-    except VeriserveError as exc:
+    except Failure as exc:
         _fail(exc, as_json)
     out = {"name": name, "fingerprint": fingerprint(key), "subject": cert["subject"], "serial": cert["serial"],
            "not_after": cert["not_after"]}
@@ -75,13 +76,13 @@ def keys_export_public(name: str,
     """The public key as SubjectPublicKeyInfo PEM, for ``openssl pkeyutl -verify -pubin``."""
     try:
         pem = _store().public_key(name).pem()
-    except VeriserveError as exc:
+    except Failure as exc:
         _fail(exc, as_json)
     if out:
         out.write_text(pem)
         console.print(f"wrote {out}")
     else:
-        print(pem, end="")
+        sys.stdout.write(pem)
 
 
 @app.command()
@@ -111,7 +112,7 @@ def sign(file: Annotated[Path, typer.Argument(help="File to sign (any bytes; PDF
             target = file.with_name(file.name + ".sig.json")
             target.write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
             out = {"file": str(file), "manifest": str(target), "key": key, "timestamp": manifest["timestamp"]["time"]}
-    except VeriserveError as exc:
+    except Failure as exc:
         _fail(exc, as_json)
     console.print_json(json.dumps(out)) if as_json else console.print(
         f"signed {file} with {key}: {out.get('signature') or out['manifest']}")
@@ -154,7 +155,7 @@ def verify(file: Annotated[Path, typer.Argument(help="The signed file.")],
                 raise InvalidInput(f"{manifest_path}: not JSON ({exc})") from exc
             result = docs.verify(data, manifest, ca_key=store.public_key(seals.CA_KEY),
                                  tsa_key=store.public_key(seals.TSA_KEY))
-    except VeriserveError as exc:
+    except Failure as exc:
         _fail(exc, as_json)
     if as_json:
         console.print_json(json.dumps(result.__dict__, ensure_ascii=False))

@@ -11,8 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from models.errors import VeriserveError
-from serving.cli import JsonOpt, _fail, _setup_logging, app, console, err
+from serving.cli import Failure, JsonOpt, _fail, _setup_logging, app, console, err
 
 workflow_app = typer.Typer(help="The account-opening workflow service.", no_args_is_help=True)
 users_app = typer.Typer(help="Workflow users, roles and API tokens.", no_args_is_help=True)
@@ -89,7 +88,7 @@ def users_create(name: str, role: Annotated[str, typer.Option(help="acceptor, op
         token = create_user(engine, name, role, branch)
         audit.append(engine, "cli-admin", "admin", "user.create", detail={"user": name, "role": role,
                                                                          "branch": branch})
-    except VeriserveError as exc:
+    except Failure as exc:
         _fail(exc, as_json)
     if as_json:
         console.print_json(json.dumps({"name": name, "role": role, "branch": branch, "token": token}))
@@ -128,7 +127,7 @@ def cases_show(case_id: str, db: DbOpt = None, as_json: JsonOpt = False) -> None
 
     try:
         out = evidence_record(_db(db), case_id)
-    except VeriserveError as exc:
+    except Failure as exc:
         _fail(exc, as_json)
     console.print_json(json.dumps(out, ensure_ascii=False, default=str))
 
@@ -175,7 +174,7 @@ def cost_report(month: Annotated[str, typer.Option(help="YYYY-MM (UTC+8).")] = t
     try:
         rep = cost.report(_db(db), cost.load_model(model), month)
         files = cost.write(rep, out)
-    except VeriserveError as exc:
+    except Failure as exc:
         _fail(exc, as_json)
     if as_json:
         console.print_json(json.dumps({k: v for k, v in rep.items() if k != "cases"} | {

@@ -298,7 +298,7 @@ def test_workflow_never_imports_model_code():
             "print([m for m in ('torch', 'dlib', 'onnxruntime', 'rapidocr', 'ray') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          cwd=Path(__file__).parents[1]).stdout.splitlines()
-    assert out == ["['models', 'models.errors']", "[]"]  # only the shared error types
+    assert out == ["[]", "[]"]
 
 
 def test_workflow_commands(tmp_path):

@@ -13,9 +13,9 @@ from typing import Annotated
 from fastapi import FastAPI, File, Form, Header, Request, UploadFile
 from fastapi.responses import JSONResponse
 
-from models.errors import InvalidInput, VeriserveError
 from workflow import audit, cost, ops, review
 from workflow.engine import Workflow
+from workflow.errors import InvalidInput, WorkflowError
 from workflow.masking import mask_detail
 from workflow.rbac import Forbidden, Unauthorized, User, authenticate, require
 from workflow.signing import documents as docs
@@ -30,8 +30,8 @@ def create_app(wf: Workflow, *, run_in_background: bool = True) -> FastAPI:
     api = FastAPI(title="Veriserve workflow", version="1")
     lock = threading.Lock()
 
-    @api.exception_handler(VeriserveError)
-    async def _err(request: Request, exc: VeriserveError):
+    @api.exception_handler(WorkflowError)
+    async def _err(request: Request, exc: WorkflowError):
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
         if exc.code in ("unknown_key",):
             status = 404

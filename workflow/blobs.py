@@ -8,7 +8,7 @@ import os
 import re
 from pathlib import Path
 
-from models.errors import InvalidInput
+from workflow.errors import InvalidInput
 from workflow.signing import sm
 from workflow.signing.keystore import Keystore
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import httpx
 
-from models.errors import VeriserveError
+from workflow.errors import WorkflowError
 
 
-class Transient(VeriserveError):
+class Transient(WorkflowError):
     """Worth retrying: the service did not answer or failed on its side."""
 
     code = "upstream_unavailable"

@@ -13,8 +13,8 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from models.errors import InvalidInput
 from workflow.db import cases, reviews, step_runs
+from workflow.errors import InvalidInput
 
 DEFAULT_MODEL = Path(__file__).with_name("cost.yaml")
 

@@ -21,11 +21,11 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from models.errors import InvalidInput, VeriserveError
 from workflow import audit, rules
 from workflow.blobs import BlobStore
 from workflow.client import ModelClient, Transient
 from workflow.db import cases, reviews, step_runs
+from workflow.errors import InvalidInput, WorkflowError
 from workflow.masking import mask_detail
 from workflow.police import PoliceUnavailable
 from workflow.signing import pii
@@ -220,7 +220,7 @@ class Workflow:
                 log.warning("case %s step %s attempt %d failed (%s); retrying in %.1f s", case["id"], step["id"],
                             attempts, exc, delay)
                 time.sleep(delay)
-            except VeriserveError as exc:
+            except WorkflowError as exc:
                 result = StepResult(output={"error": {"code": exc.code, "message": exc.message}}, passed=False)
                 break
         wall_ms = (time.perf_counter() - t0) * 1000

@@ -11,13 +11,13 @@ from typing import Protocol
 
 import httpx
 
-from models.errors import VeriserveError
+from workflow.errors import WorkflowError
 from workflow.masking import mask_number
 
 log = logging.getLogger(__name__)
 
 
-class PoliceUnavailable(VeriserveError):
+class PoliceUnavailable(WorkflowError):
     """The authority service did not answer (retryable)."""
 
     code = "police_unavailable"
@@ -47,7 +47,7 @@ class HttpPoliceClient:
         if resp.status_code >= 500:
             raise PoliceUnavailable(f"authority service error {resp.status_code}")
         if resp.status_code >= 400:
-            raise VeriserveError(f"authority service refused the request ({resp.status_code}): {resp.text[:200]}",
+            raise WorkflowError(f"authority service refused the request ({resp.status_code}): {resp.text[:200]}",
                                  code="police_refused")
         result = resp.json()
         log.info("police verification %s: %d elements, consistent=%s", mask_number(id_number),

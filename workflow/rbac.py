@@ -16,8 +16,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from models.errors import InvalidInput, VeriserveError
 from workflow.db import users
+from workflow.errors import InvalidInput, WorkflowError
 from workflow.signing.sm import sm3
 
 ROLES = ("acceptor", "operator", "checker", "approver", "compliance", "admin")
@@ -39,11 +39,11 @@ PERMISSIONS: dict[str, set[str]] = {
 }
 
 
-class Unauthorized(VeriserveError):
+class Unauthorized(WorkflowError):
     code = "unauthorized"
 
 
-class Forbidden(VeriserveError):
+class Forbidden(WorkflowError):
     code = "forbidden"
 
 

@@ -9,9 +9,9 @@ import time
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from models.errors import InvalidInput
 from workflow import audit
 from workflow.db import cases, reviews, step_runs
+from workflow.errors import InvalidInput
 from workflow.masking import mask_detail
 from workflow.rbac import Forbidden, User, require
 

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.errors import InvalidInput
+from workflow.errors import InvalidInput
 from workflow.masking import mask_number
 from workflow.signing import documents as docs
 from workflow.signing import seal as seals

@@ -13,7 +13,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 
-from models.errors import InvalidInput
+from workflow.errors import InvalidInput
 from workflow.signing import seal as seals
 from workflow.signing import sm
 from workflow.signing.keystore import Keystore

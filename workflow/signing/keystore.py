@@ -16,7 +16,7 @@ import secrets
 import sqlite3
 from pathlib import Path
 
-from models.errors import InvalidInput, VeriserveError
+from workflow.errors import InvalidInput, WorkflowError
 from workflow.signing import sm
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -33,7 +33,7 @@ class KeyNotFound(InvalidInput):
     code = "unknown_key"
 
 
-class KeystoreLocked(VeriserveError):
+class KeystoreLocked(WorkflowError):
     """The KEK does not open the stored keys."""
 
     code = "keystore_locked"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import re
 
-from models.errors import InvalidInput
+from workflow.errors import InvalidInput
 from workflow.signing import sm
 from workflow.signing.keystore import Keystore
 

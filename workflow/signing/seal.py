@@ -15,7 +15,7 @@ import io
 import json
 import secrets
 
-from models.errors import InvalidInput
+from workflow.errors import InvalidInput
 from workflow.signing import sm
 from workflow.signing.keystore import Keystore
 
