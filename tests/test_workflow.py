@@ -381,6 +381,12 @@ def test_workflow_api_with_roles(env):
     rid = queue[0]["id"]
     assert api.get("/v1/review/queue", headers=h("li")).status_code == 403
     assert api.post(f"/v1/cases/{case_id}/review", content=b"{oops", headers=h("alice")).status_code == 400
+    for body in ({"review_id": "one", "decision": "approve"}, {"review_id": rid, "decision": "approve", "minutes": "x"},
+                 [1, 2], {"decision": "approve"}):
+        assert api.post(f"/v1/cases/{case_id}/review", json=body, headers=h("alice")).status_code == 400
+    other = api.post("/v1/cases/C-other/review", json={"review_id": rid, "decision": "approve"}, headers=h("alice"))
+    assert other.status_code == 404 and other.json()["error"]["code"] == "unknown_review"
+    assert api.get("/v1/cases/C-none", headers=h("alice")).json()["error"]["code"] == "unknown_case"
     assert api.post(f"/v1/cases/{case_id}/review", json={"review_id": rid, "decision": "approve"},
                     headers=h("alice")).json()["status"] == "checking"
     assert api.post(f"/v1/cases/{case_id}/review", json={"review_id": rid, "decision": "approve"},
@@ -399,6 +405,12 @@ def test_workflow_api_with_roles(env):
     ok = api.post("/v1/sign/verify", files={"document": ("r.pdf", pdf), "manifest": ("m.json", manifest)},
                   headers=h("zhou")).json()
     assert ok["valid"] and ok["timestamp"]
+    for junk in (b"[1, 2]", b"not json", b'{"format": "x"}'):
+        r = api.post("/v1/sign/verify", files={"document": ("r.pdf", pdf), "manifest": ("m.json", junk)},
+                     headers=h("zhou"))
+        assert r.status_code in (200, 400) and (r.status_code == 400 or r.json()["valid"] is False)
+    assert api.post("/v1/sign/verify", files={"document": ("r.pdf", b""), "manifest": ("m.json", manifest)},
+                    headers=h("zhou")).status_code == 400  # empty upload
     no_key = api.post("/v1/sign", files={"document": ("r.pdf", pdf)}, data={"key": "nobody"}, headers=h("alice"))
     assert no_key.status_code == 404 and no_key.json()["error"]["code"] == "unknown_key"
     assert api.get("/v1/audit/verify", headers=h("zhou")).json()["intact"] is True

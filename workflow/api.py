@@ -33,7 +33,7 @@ def create_app(wf: Workflow, *, run_in_background: bool = True) -> FastAPI:
     @api.exception_handler(WorkflowError)
     async def _err(request: Request, exc: WorkflowError):
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-        if exc.code in ("unknown_key",):
+        if exc.code in ("unknown_key", "unknown_case", "unknown_review"):
             status = 404
         return JSONResponse({"error": {"code": exc.code, "message": exc.message,
                                        "request_id": uuid.uuid4().hex}}, status_code=status)
@@ -153,9 +153,14 @@ def create_app(wf: Workflow, *, run_in_background: bool = True) -> FastAPI:
             raise InvalidInput(f"body: not JSON ({exc})") from exc
         if not isinstance(body, dict) or "review_id" not in body or "decision" not in body:
             raise InvalidInput("body: need review_id and decision")
+        try:
+            review_id, minutes = int(body["review_id"]), float(body.get("minutes", 0))
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput("body: review_id must be an integer and minutes a number") from exc
+        if review.case_of(wf.db, review_id) != case_id:
+            raise InvalidInput(f"review {review_id} does not belong to case {case_id}", code="unknown_review")
         fn = review.check if u.role == "checker" else review.decide
-        out = fn(wf.db, u, int(body["review_id"]), str(body["decision"]), str(body.get("note", "")),
-                 float(body.get("minutes", 0)))
+        out = fn(wf.db, u, review_id, str(body["decision"]), str(body.get("note", "")), minutes)
         if out["status"] == "approved":
             advance(case_id, u.name)
         return out

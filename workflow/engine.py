@@ -278,7 +278,7 @@ def load_case(db: Engine, case_id: str) -> dict:
     with db.connect() as con:
         row = con.execute(select(cases).where(cases.c.id == case_id)).first()
     if row is None:
-        raise InvalidInput(f"no case {case_id!r}")
+        raise InvalidInput(f"no case {case_id!r}", code="unknown_case")
     return dict(row._mapping)
 
 

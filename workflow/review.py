@@ -26,6 +26,12 @@ def queue(engine: Engine, user: User, status: tuple[str, ...] = ("pending", "che
         return [mask_detail(dict(r._mapping)) for r in rows]
 
 
+def case_of(engine: Engine, review_id: int) -> str | None:
+    """The case a review belongs to (None for an unknown review)."""
+    with engine.connect() as con:
+        return con.execute(select(reviews.c.case_id).where(reviews.c.id == review_id)).scalar_one_or_none()
+
+
 def _review(con, review_id: int):
     row = con.execute(select(reviews).where(reviews.c.id == review_id)).first()
     if row is None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from workflow.errors import InvalidInput
 from workflow.masking import mask_number
+from workflow.rules import _MISSING, lookup
 from workflow.signing import documents as docs
 from workflow.signing import seal as seals
 from workflow.signing import sm
@@ -68,8 +69,6 @@ def run_http(ctx: StepContext, step: dict) -> StepResult:
             stored_blobs[blob] = ctx.services.blobs.put(ctx.case["id"], blob, base64.b64decode(encoded))
     kept = {}
     for name, path in (step.get("keep") or {}).items():
-        from workflow.rules import _MISSING, lookup
-
         value = lookup(output, path)
         if value is not _MISSING and value not in (None, ""):
             kept[name] = value

@@ -114,7 +114,7 @@ def verify(document: bytes, manifest: dict, *, ca_key: sm.PublicKey, tsa_key: sm
     """Check digest, timestamp, certificate (at the timestamp's time), signature and seal; the first failure
     is the reason."""
     try:
-        if manifest.get("format") != FORMAT:
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             return Verification(False, f"not a {FORMAT} manifest")
         cert, ts = manifest["certificate"], manifest["timestamp"]
         signer = cert.get("subject", "")
