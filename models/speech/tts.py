@@ -11,6 +11,7 @@ import ctypes
 import importlib.util
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import ClassVar
 
@@ -87,6 +88,7 @@ class Espeak:
         self._chunks: list[np.ndarray] = []
         self._cb = _CALLBACK(self._collect)  # keep a reference: the library calls it later
         self.lib.espeak_SetSynthCallback(self._cb)
+        self._seed = getattr(self.lib, "espeak_ng_SetRandSeed", None)  # espeak-ng 1.52+
 
     @classmethod
     def get(cls, root: Path) -> Espeak:
@@ -107,6 +109,11 @@ class Espeak:
                 raise InvalidInput(f"voice {voice!r} is not available in espeak-ng")
             self.lib.espeak_SetParameter(1, int(rate), 0)  # espeakRATE
             self.lib.espeak_SetParameter(3, int(pitch), 0)  # espeakPITCH
+            # espeak-ng draws noise from its own generator: seeded per request, the same request gives the
+            # same audio in a fresh process. (Its pitch flutter still runs on across calls, so a process
+            # that synthesised something else first gets slightly different audio.)
+            if self._seed is not None:
+                self._seed(ctypes.c_long(zlib.crc32(f"{text}|{voice}|{rate}|{pitch}".encode())))
             self._chunks = []
             err = self.lib.espeak_Synth(ctypes.c_char_p(data), len(data) + 1, 0, 0, 0, 1, None, None)
             self.lib.espeak_Synchronize()

@@ -320,7 +320,9 @@ def test_ocr_endpoint_reads_fields_and_masks_the_log(http):
 
 
 
-def _wav(http, text: str, lang: str = "zh", voice: str = "m6") -> bytes:
+def _wav(http, text: str, lang: str = "zh", voice: str = "f2") -> bytes:
+    """Speech in a voice the Mandarin recogniser was trained on: these tests check the endpoints, not how
+    the recogniser generalises to new voices (tests/models/test_speech.py and evaluate asr-zh measure that)."""
     resp = http.post("/v1/speech/tts", json={"text": text, "lang": lang, "voice": voice})
     assert resp.status_code == 200 and resp.headers["content-type"] == "audio/wav", resp.text
     return resp.content

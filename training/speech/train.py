@@ -1,7 +1,9 @@
 """``veriserve train asr-intent``: synthesise the answer corpus, train the keyword recogniser, card it.
 
-Deterministic for a seed; a few minutes on 2 CPU cores. The held-out set uses voice variants never heard
-in training, so its accuracy measures generalisation to a new voice, not memorisation.
+Bitwise reproducible for a seed when run in a fresh process, as the bootstrap does (espeak-ng is seeded per
+utterance, but its pitch flutter carries over between calls, so speech synthesised earlier in the same process
+changes the corpus slightly); a few minutes on 2 CPU cores. The held-out set uses voice variants never heard in
+training, so its accuracy measures generalisation to a new voice, not memorisation.
 """
 
 from __future__ import annotations
