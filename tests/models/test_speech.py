@@ -42,7 +42,8 @@ def test_tts_mandarin_and_english_with_numbers_read_in_words(tts):
 
 def test_tts_is_reproducible_in_a_fresh_process():
     """espeak-ng's noise generator is seeded per request: the same request in two fresh processes gives the
-    same samples (female variants add breath noise; the bootstrap's training corpus, and with it the trained recogniser, depend on it)."""
+    same samples (female variants add breath noise). The bootstrap's training corpus, and with it the trained
+    recogniser, depend on it."""
     import subprocess
     import sys
 
