@@ -262,8 +262,7 @@ def asr_zh(model, info, out: Path, *, repeats: int = 1, seed: int = 0, n_boot: i
     from evaluation import speech as ev_speech
     from models.registry import create_model
 
-    result = ev_speech.evaluate(create_model("tts-espeak"), model, create_model("asr-pocketsphinx-en"),
-                                repeats=repeats, seed=seed, progress=progress)
+    result = ev_speech.evaluate(create_model("tts-espeak"), model, repeats=repeats, seed=seed, progress=progress)
     rows = [r for r in result["rows"] if r["task"] == "zh"]
     ev = new_evidence(info.registered, info.version, model.card, dataset=f"espeak-ng round trips:r{repeats}:seed{seed}",
                       provenance="Mandarin answers and read-aloud sentences synthesised by espeak-ng with voice "

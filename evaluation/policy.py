@@ -39,6 +39,11 @@ def load_policy(path: str | Path | None = None) -> Policy:
         bad = set(rules or {}) - {"metrics", "fairness"}
         if bad:
             raise InvalidInput(f"{path}: model {name}: unknown keys {sorted(bad)} (expected metrics, fairness)")
+        for metric, rule in ((rules or {}).get("fairness") or {}).items():
+            odd = set(rule or {}) - {"max_difference", "min_ratio", "min_n"}
+            if odd:
+                raise InvalidInput(f"{path}: model {name}: fairness {metric}: unknown keys {sorted(odd)} "
+                                   "(expected max_difference, min_ratio, min_n)")
     return Policy(bool(raw.get("require_report", True)), bool(raw.get("require_commercial_use", True)),
                   raw.get("models") or {}, str(path))
 
@@ -58,15 +63,44 @@ def metric_breaches(evidence: dict, policy: Policy) -> list[str]:
     return out
 
 
+def _sized(table: dict, metric: str, min_n: int) -> tuple[dict, list[str]]:
+    """The groups of ``table`` measured on at least ``min_n`` samples for ``metric``, and those left out."""
+    kept, left = {}, []
+    for group, metrics in table.items():
+        n = metrics.get(metric, {}).get("n")
+        if metric in metrics and n is not None and n < min_n:
+            left.append(f"{group} (n={n})")
+        else:
+            kept[group] = metrics
+    return kept, left
+
+
 def fairness_breaches(evidence: dict, policy: Policy) -> list[str]:
-    """Group gaps beyond the policy's limits, per group attribute."""
+    """Group gaps beyond the policy's limits, per group attribute. A rule with ``min_n`` compares only
+    groups measured on at least that many samples (see :func:`fairness_exclusions`)."""
     rules = policy.rules(evidence["registered"]).get("fairness") or {}
-    limits = [Limit(m, r.get("max_difference"), r.get("min_ratio")) for m, r in rules.items()]
     out = []
     for attribute, entry in evidence["fairness"].items():
-        out += [f"fairness by {attribute}: {b}" for b in check_limits(values(entry["table"]), limits)]
-    if limits and not evidence["fairness"]:
+        for metric, rule in rules.items():
+            table, _ = _sized(entry["table"], metric, int(rule.get("min_n") or 0))
+            limit = Limit(metric, rule.get("max_difference"), rule.get("min_ratio"))
+            out += [f"fairness by {attribute}: {b}" for b in check_limits(values(table), [limit])]
+    if rules and not evidence["fairness"]:
         out.append("fairness: no group tables in the evidence")
+    return out
+
+
+def fairness_exclusions(evidence: dict, policy: Policy) -> list[str]:
+    """Groups a ``min_n`` rule left out of a gap check: not a breach, but not assessed either."""
+    rules = policy.rules(evidence["registered"]).get("fairness") or {}
+    out = []
+    for attribute, entry in evidence["fairness"].items():
+        for metric, rule in rules.items():
+            if rule.get("min_n"):
+                _, left = _sized(entry["table"], metric, int(rule["min_n"]))
+                if left:
+                    out.append(f"fairness by {attribute}: {metric} not assessed for {', '.join(left)} "
+                               f"(fewer than min_n {rule['min_n']})")
     return out
 
 

@@ -15,7 +15,7 @@ import html
 import json
 from pathlib import Path
 
-from evaluation.policy import Policy, fairness_breaches, licence_breaches, metric_breaches
+from evaluation.policy import Policy, fairness_breaches, fairness_exclusions, licence_breaches, metric_breaches
 
 PASS, FAIL, NOT_ASSESSED = "pass", "fail", "not assessed"
 SECTIONS = ("intended-use", "provenance", "licence", "metrics", "fairness", "explanations", "monitoring",
@@ -66,7 +66,8 @@ def clauses(evidence: dict, policy: Policy, monitoring: dict | None = None) -> l
         rows.append({"clause": "7.3(d)", "title": "bias and fairness", "status": FAIL if f_breach else PASS,
                      "evidence": [f"groups: {evidence['group_source']}",
                                   f"attributes: {', '.join(evidence['fairness'])}"]
-                     + (f_breach or ["every group gap within the policy"])})
+                     + (f_breach or ["every group gap within the policy"])
+                     + fairness_exclusions(evidence, policy)})
     else:
         rows.append({"clause": "7.3(d)", "title": "bias and fairness", "status": NOT_ASSESSED,
                      "evidence": ["no group labels in the evaluation data"]})

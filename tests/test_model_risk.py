@@ -125,6 +125,30 @@ def test_gate_refuses_the_biased_model_and_accepts_the_fair_one(client, tmp_path
     assert store.alias_history(client, "toy-liveness")[-1]["overridden"] == reasons
 
 
+def test_min_n_leaves_a_small_group_out_of_the_gap_and_the_report_says_so(tmp_path):
+    from evaluation.policy import fairness_breaches, fairness_exclusions
+
+    # BPCER: a 5/100, b 4/100, c 3/4 -- only the group of four breaches the 0.1 gap
+    errors = np.array([1] * 5 + [0] * 95 + [1] * 4 + [0] * 96 + [1] * 3 + [0], bool)
+    groups = np.array(["a"] * 100 + ["b"] * 100 + ["c"] * 4)
+    ev = {"registered": "toy-liveness", "fairness": {}}
+    add_fairness(ev, "group", rate_table(errors, groups, "bpcer", n_boot=50), ("bpcer",))
+    (tmp_path / "plain.yaml").write_text(POLICY)
+    plain = load_policy(tmp_path / "plain.yaml")
+    assert [b for b in fairness_breaches(ev, plain) if "c 0.7500" in b] and fairness_exclusions(ev, plain) == []
+    (tmp_path / "sized.yaml").write_text(POLICY.replace("{max_difference: 0.1}", "{max_difference: 0.1, min_n: 10}"))
+    sized = load_policy(tmp_path / "sized.yaml")
+    assert fairness_breaches(ev, sized) == []
+    assert fairness_exclusions(ev, sized) == [
+        "fairness by group: bpcer not assessed for c (n=4) (fewer than min_n 10)"]
+    errors[100:116] = True  # b now 16/100 against a 5/100: a gap between groups large enough to count
+    add_fairness(ev, "group", rate_table(errors, groups, "bpcer", n_boot=50), ("bpcer",))
+    assert [b for b in fairness_breaches(ev, sized) if "b 0.1600 vs a 0.0500" in b]
+    (tmp_path / "typo.yaml").write_text(POLICY.replace("max_difference: 0.1", "max_diference: 0.1"))
+    with pytest.raises(InvalidInput, match="max_diference"):
+        load_policy(tmp_path / "typo.yaml")
+
+
 def test_gate_needs_a_report_for_the_latest_evidence_and_a_commercial_licence(client, tmp_path):
     (tmp_path / "policy.yaml").write_text(POLICY)
     policy = load_policy(tmp_path / "policy.yaml")
