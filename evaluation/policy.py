@@ -40,7 +40,10 @@ def load_policy(path: str | Path | None = None) -> Policy:
         if bad:
             raise InvalidInput(f"{path}: model {name}: unknown keys {sorted(bad)} (expected metrics, fairness)")
         for metric, rule in ((rules or {}).get("fairness") or {}).items():
-            odd = set(rule or {}) - {"max_difference", "min_ratio", "min_n"}
+            if not isinstance(rule, dict):
+                raise InvalidInput(f"{path}: model {name}: fairness {metric}: expected a mapping such as "
+                                   "{max_difference: 0.1}")
+            odd = set(rule) - {"max_difference", "min_ratio", "min_n"}
             if odd:
                 raise InvalidInput(f"{path}: model {name}: fairness {metric}: unknown keys {sorted(odd)} "
                                    "(expected max_difference, min_ratio, min_n)")

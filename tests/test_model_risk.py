@@ -147,6 +147,9 @@ def test_min_n_leaves_a_small_group_out_of_the_gap_and_the_report_says_so(tmp_pa
     (tmp_path / "typo.yaml").write_text(POLICY.replace("max_difference: 0.1", "max_diference: 0.1"))
     with pytest.raises(InvalidInput, match="max_diference"):
         load_policy(tmp_path / "typo.yaml")
+    (tmp_path / "bare.yaml").write_text(POLICY.replace("{max_difference: 0.1}", "0.1"))
+    with pytest.raises(InvalidInput, match="expected a mapping"):
+        load_policy(tmp_path / "bare.yaml")
 
 
 def test_gate_needs_a_report_for_the_latest_evidence_and_a_commercial_licence(client, tmp_path):
